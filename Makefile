@@ -1,0 +1,49 @@
+# Daybook: the two commands are `make demo` and `make test`. Everything they need is installed
+# here (Debian 12 packages, Kafka jars from Maven Central); nothing is installed by hand.
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+# Warnings are errors in CI (CI=true is set by the CI runner).
+WERROR ?= $(if $(filter true,$(CI)),ON,OFF)
+JOBS ?= $(shell nproc)
+
+APT_PACKAGES := g++ cmake ninja-build pkg-config ccache librdkafka-dev librocksdb-dev libprotobuf-dev \
+  protobuf-compiler libspdlog-dev catch2 libssl-dev libcli11-dev libcpp-httplib-dev \
+  openjdk-17-jre-headless maven python3 procps
+
+.PHONY: all deps build kafka-jars test test-long demo bench clean
+
+all: build
+
+# Installs the Debian packages that are missing (needs root or sudo).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD_DIR)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDAYBOOK_WERROR=$(WERROR) \
+	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+kafka-jars: deps
+	scripts/kafka-local fetch
+
+test: build kafka-jars
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -L 'unit|integration|broker'
+
+test-long: build kafka-jars
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 3600
+
+demo: build kafka-jars
+	scripts/demo
+
+clean:
+	rm -rf $(BUILD_DIR)

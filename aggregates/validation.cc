@@ -1,0 +1,38 @@
+#include "aggregates/validation.h"
+
+#include "events/limits.h"
+
+namespace daybook::aggregates {
+
+bool valid_id(std::string_view id) {
+    if (id.empty() || id.size() > limits::id_bytes_max) return false;
+    for (unsigned char c : id)
+        if (c < 0x21 || c > 0x7e) return false;
+    return true;
+}
+
+bool valid_currency(std::string_view code) {
+    if (code.size() < 3 || code.size() > 12) return false;
+    for (char c : code)
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+    return true;
+}
+
+bool valid_date(std::string_view d) {
+    if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+        if (d[i] < '0' || d[i] > '9') return false;
+    auto num = [&](std::size_t at, std::size_t n) {
+        int v = 0;
+        for (std::size_t i = 0; i < n; ++i) v = v * 10 + (d[at + i] - '0');
+        return v;
+    };
+    int year = num(0, 4), month = num(5, 2), day = num(8, 2);
+    if (year < 1900 || month < 1 || month > 12 || day < 1) return false;
+    static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    int max_day = days[month - 1] + (month == 2 && leap ? 1 : 0);
+    return day <= max_day;
+}
+
+}  // namespace daybook::aggregates

@@ -1,0 +1,15 @@
+#pragma once
+// Shape checks shared by every decider: identifiers, currency codes, calendar dates.
+
+#include <string_view>
+
+namespace daybook::aggregates {
+
+// 1..limits::id_bytes_max bytes of printable ASCII without spaces.
+bool valid_id(std::string_view id);
+// 3..12 characters of [A-Z0-9] (ISO 4217 codes and asset codes such as "XAU" or "USDC").
+bool valid_currency(std::string_view code);
+// A real calendar date written YYYY-MM-DD, years 1900..9999.
+bool valid_date(std::string_view date);
+
+}  // namespace daybook::aggregates

@@ -1,0 +1,105 @@
+// daybook: the command-line entry point. Configuration comes from (later wins) a config file
+// (--config, TOML/INI), DAYBOOK_* environment variables, then flags; `daybook --help` lists all.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "app/options.h"
+
+int main(int argc, char** argv) {
+    using daybook::app::options;
+    options o;
+    CLI::App app{"Daybook: event-sourced transaction processing on Kafka"};
+    app.require_subcommand(1);
+    app.set_config("--config", "", "configuration file (TOML or INI; keys are the long flag names)");
+
+    auto common = [&](CLI::App* c) {
+        c->add_option("--brokers", o.kafka.brokers, "Kafka bootstrap servers")->envname("DAYBOOK_BROKERS")->capture_default_str();
+        c->add_option("--topic-prefix", o.topics.prefix, "prefix of the topic names")->envname("DAYBOOK_TOPIC_PREFIX")->capture_default_str();
+        c->add_option("--data-dir", o.data_dir, "directory of the RocksDB stores")->envname("DAYBOOK_DATA_DIR")->capture_default_str();
+        c->add_option("--instance", o.processor.instance, "stable instance id of this process")->envname("DAYBOOK_INSTANCE")->capture_default_str();
+        c->add_option("--group", o.processor.group_id, "consumer group of the command processors")->envname("DAYBOOK_GROUP")->capture_default_str();
+        c->add_option("--kafka", o.kafka_properties, "Kafka client property name=value (security.protocol, sasl.*, ssl.*, client.id)")->envname("DAYBOOK_KAFKA");
+        c->add_option("--session-timeout-ms", o.kafka.session_timeout_ms, "consumer group session timeout")->envname("DAYBOOK_SESSION_TIMEOUT_MS")->capture_default_str();
+        c->add_option("--transaction-timeout-ms", o.kafka.transaction_timeout_ms, "Kafka transaction timeout")->envname("DAYBOOK_TRANSACTION_TIMEOUT_MS")->capture_default_str();
+        c->add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->envname("DAYBOOK_LOG_LEVEL")->capture_default_str();
+    };
+
+    auto* topics = app.add_subcommand("topics", "manage Daybook's topics");
+    topics->require_subcommand(1);
+    auto* create = topics->add_subcommand("create", "create the commands, events, outcomes and dlq topics");
+    common(create);
+    create->add_option("--partitions", o.layout.partitions, "partitions of commands and events (equal)")->capture_default_str();
+    create->add_option("--outcome-partitions", o.layout.outcome_partitions, "partitions of outcomes")->capture_default_str();
+
+    std::string roles = "processor,projector";
+    auto* serve = app.add_subcommand("serve", "run the command processor and the projector");
+    common(serve);
+    serve->add_option("--roles", roles, "processor, projector or both")->envname("DAYBOOK_ROLES")->capture_default_str();
+    serve->add_option("--commit-interval-ms", o.processor.commit_interval_ms, "longest time a batch stays in one transaction")->envname("DAYBOOK_COMMIT_INTERVAL_MS")->capture_default_str();
+    serve->add_option("--batch-max", o.processor.batch_commands_max, "most commands in one transaction")->envname("DAYBOOK_BATCH_MAX")->capture_default_str();
+    serve->add_option("--store-cache-mb", o.store.cache_bytes, "block cache bytes per store")->envname("DAYBOOK_STORE_CACHE_BYTES")->capture_default_str();
+    serve->add_option("--fault-unknown-after-commit-every", o.processor.fault_unknown_after_commit_every)->envname("DAYBOOK_FAULT_UNKNOWN_AFTER_COMMIT_EVERY")->group("");
+    serve->add_option("--fault-unknown-instead-of-commit-every", o.processor.fault_unknown_instead_of_commit_every)->envname("DAYBOOK_FAULT_UNKNOWN_INSTEAD_OF_COMMIT_EVERY")->group("");
+
+    daybook::app::submit_args submit_args;
+    auto* submit = app.add_subcommand("submit", "submit NDJSON commands and print their outcomes");
+    common(submit);
+    submit->add_option("file", submit_args.file, "file of commands, one JSON object per line; - for stdin")->capture_default_str();
+    submit->add_option("--wait-ms", submit_args.wait_ms, "how long to wait for the outcomes")->capture_default_str();
+    submit->add_flag("--quiet", submit_args.quiet, "print only the summary");
+
+    daybook::app::query_args query_args;
+    auto* query = app.add_subcommand("query", "read the projections");
+    query->require_subcommand(1);
+    auto query_common = [&](CLI::App* q) {
+        common(q);
+        q->add_option("--format", query_args.format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+        q->add_option("--token", query_args.token, "read-your-writes token from an outcome: wait until it is projected");
+        q->add_option("--wait-ms", query_args.wait_ms, "longest wait for --token")->capture_default_str();
+    };
+    auto* q_balance = query->add_subcommand("balance", "one account's balance");
+    query_common(q_balance);
+    q_balance->add_option("--book", query_args.book)->required();
+    q_balance->add_option("--account", query_args.account)->required();
+    auto* q_accounts = query->add_subcommand("accounts", "every account of a book with its balance");
+    query_common(q_accounts);
+    q_accounts->add_option("--book", query_args.book)->required();
+    auto* q_tb = query->add_subcommand("trial-balance", "trial balance of a book per currency");
+    query_common(q_tb);
+    q_tb->add_option("--book", query_args.book)->required();
+    auto* q_stmt = query->add_subcommand("statement", "an account's entries with running balance");
+    query_common(q_stmt);
+    q_stmt->add_option("--book", query_args.book)->required();
+    q_stmt->add_option("--account", query_args.account)->required();
+    q_stmt->add_option("--after", query_args.after, "page cursor: the last line already seen")->capture_default_str();
+    q_stmt->add_option("--limit", query_args.limit, "lines per page")->check(CLI::Range(1, 10000))->capture_default_str();
+    auto* q_entry = query->add_subcommand("entry", "one journal entry by id");
+    query_common(q_entry);
+    q_entry->add_option("--book", query_args.book)->required();
+    q_entry->add_option("--entry", query_args.entry)->required();
+    auto* q_digest = query->add_subcommand("digest", "SHA-256 state digest of every projection (deterministic replay)");
+    query_common(q_digest);
+
+    std::string status_format = "table";
+    auto* status = app.add_subcommand("status", "per partition: positions, lag, stopped or not and why");
+    common(status);
+    status->add_option("--format", status_format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+
+    CLI11_PARSE(app, argc, argv);
+
+    if (auto valid = daybook::app::validate(o); !valid) {
+        std::fprintf(stderr, "daybook: %s\n", valid.error().c_str());
+        return 2;
+    }
+    if (create->parsed()) return daybook::app::run_topics_create(o);
+    if (serve->parsed()) return daybook::app::run_serve(o, roles);
+    if (submit->parsed()) return daybook::app::run_submit(o, submit_args);
+    if (status->parsed()) return daybook::app::run_status(o, status_format);
+    for (auto* q : query->get_subcommands()) {
+        query_args.what = q->get_name();
+        return daybook::app::run_query(o, query_args);
+    }
+    return 2;
+}

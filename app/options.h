@@ -1,0 +1,67 @@
+#pragma once
+// The one configuration of the `daybook` binary: parsed and validated once in main (config file,
+// then DAYBOOK_* environment variables, then flags), passed down by const&.
+
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "consumers/kafka.h"
+#include "consumers/processor.h"
+#include "consumers/projector.h"
+#include "consumers/topics.h"
+#include "projections/store.h"
+
+namespace daybook::app {
+
+struct options {
+    consumers::kafka_settings kafka;
+    consumers::topic_names topics;
+    consumers::topic_layout layout;
+    consumers::processor_options processor;
+    consumers::projector_options projector;
+    projections::store_options store;
+    // Where the RocksDB stores live. Default: ./daybook-data.
+    std::string data_dir = "daybook-data";
+    // Log level: trace, debug, info, warn, error. Default: info.
+    std::string log_level = "info";
+    // Kafka pass-through properties as given (name=value).
+    std::vector<std::string> kafka_properties;
+
+    std::string processor_store() const { return data_dir + "/processor-" + processor.instance; }
+    std::string projector_store() const { return data_dir + "/projector-" + processor.instance; }
+};
+
+// Checks what CLI11 cannot: pass-through properties, relationships between values.
+[[nodiscard]] result<ok_t, std::string> validate(options& o);
+
+std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const options& o);
+
+// Opens the projector's store read-only (it may be written by a running `serve`).
+result<std::unique_ptr<projections::store>, std::string> open_projection_reader(const options& o);
+result<std::unique_ptr<projections::store>, std::string> open_processor_reader(const options& o);
+
+// Subcommands. Each returns the process exit status.
+int run_topics_create(const options& o);
+int run_serve(const options& o, const std::string& roles);
+struct submit_args {
+    std::string file = "-";
+    int wait_ms = 30000;
+    bool quiet = false;
+};
+int run_submit(const options& o, const submit_args& a);
+struct query_args {
+    std::string what;  // balance, accounts, trial-balance, statement, entry, digest
+    std::string book, account, entry;
+    std::uint64_t after = 0;
+    std::size_t limit = 100;
+    std::string format = "table";
+    std::string token;
+    int wait_ms = 10000;
+};
+int run_query(const options& o, const query_args& a);
+int run_status(const options& o, const std::string& format);
+
+}  // namespace daybook::app

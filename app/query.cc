@@ -1,0 +1,163 @@
+#include <google/protobuf/util/json_util.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "app/options.h"
+#include "events/codec.h"
+#include "projections/ledger_projection.h"
+
+namespace daybook::app {
+namespace {
+
+// Minor units as a decimal amount with `scale` places, e.g. 123456 at scale 2 -> "1234.56".
+std::string amount(__int128 minor, std::uint32_t scale) {
+    bool negative = minor < 0;
+    std::string digits = projections::to_decimal(negative ? -minor : minor);
+    if (scale > 0) {
+        if (digits.size() <= scale) digits.insert(0, scale - digits.size() + 1, '0');
+        digits.insert(digits.size() - scale, ".");
+    }
+    return negative ? "-" + digits : digits;
+}
+
+std::string json_of(const google::protobuf::Message& m) {
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.preserve_proto_field_names = true;
+    opts.always_print_primitive_fields = true;
+    std::string out;
+    (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+    return out;
+}
+
+const char* type_name(v1::AccountType t) {
+    switch (t) {
+        case v1::ACCOUNT_TYPE_ASSET: return "asset";
+        case v1::ACCOUNT_TYPE_LIABILITY: return "liability";
+        case v1::ACCOUNT_TYPE_EQUITY: return "equity";
+        case v1::ACCOUNT_TYPE_REVENUE: return "revenue";
+        case v1::ACCOUNT_TYPE_EXPENSE: return "expense";
+        default: return "?";
+    }
+}
+
+// Waits until the projection has applied every (partition, seq) of the token.
+bool wait_for_token(projections::store& s, const std::string& token, int wait_ms) {
+    auto wanted = events::parse_token(token);
+    if (!wanted) return false;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    for (;;) {
+        s.catch_up();
+        bool caught_up = true;
+        for (const auto& [p, seq] : *wanted) {
+            v1::PartitionPosition pos;
+            if (auto raw = s.get(projections::position_key(p))) pos.ParseFromString(*raw);
+            if (pos.seq() < seq) caught_up = false;
+        }
+        if (caught_up) return true;
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+void print_accounts(const std::vector<v1::ProjectedAccount>& accounts, bool json) {
+    if (json) {
+        for (const auto& a : accounts) std::printf("%s\n", json_of(a).c_str());
+        return;
+    }
+    std::printf("%-12s %-28s %-10s %-5s %18s %18s %18s %7s\n", "account", "name", "type", "ccy", "debits", "credits",
+                "balance", "entries");
+    for (const auto& a : accounts) {
+        __int128 balance = __int128{a.debits_minor()} - a.credits_minor();
+        std::printf("%-12s %-28.28s %-10s %-5s %18s %18s %18s %7llu\n", a.account_id().c_str(), a.name().c_str(),
+                    type_name(a.type()), a.currency().c_str(), amount(a.debits_minor(), a.scale()).c_str(),
+                    amount(a.credits_minor(), a.scale()).c_str(),
+                    (amount(balance < 0 ? -balance : balance, a.scale()) + (balance < 0 ? " Cr" : " Dr")).c_str(),
+                    static_cast<unsigned long long>(a.entry_count()));
+    }
+}
+
+int trial_balance(const projections::store& s, const query_args& a, bool json) {
+    auto rows = projections::trial_balance(s, a.book);
+    auto accounts = projections::list_accounts(s, a.book);
+    if (rows.empty()) {
+        std::fprintf(stderr, "no accounts in book %s\n", a.book.c_str());
+        return 1;
+    }
+    if (json) {
+        for (const auto& r : rows) std::printf("%s\n", json_of(r).c_str());
+        return 0;
+    }
+    std::printf("Trial balance of book %s\n", a.book.c_str());
+    std::printf("%-12s %-28s %-5s %18s %18s\n", "account", "name", "ccy", "debit", "credit");
+    for (const auto& acc : accounts) {
+        __int128 balance = __int128{acc.debits_minor()} - acc.credits_minor();
+        std::string dr = balance > 0 ? amount(balance, acc.scale()) : "";
+        std::string cr = balance < 0 ? amount(-balance, acc.scale()) : "";
+        std::printf("%-12s %-28.28s %-5s %18s %18s\n", acc.account_id().c_str(), acc.name().c_str(),
+                    acc.currency().c_str(), dr.c_str(), cr.c_str());
+    }
+    for (const auto& r : rows) {
+        std::uint32_t scale = 0;
+        for (const auto& acc : accounts)
+            if (acc.currency() == r.currency()) scale = acc.scale();
+        __int128 d = projections::parse_decimal(r.debits_minor()), c = projections::parse_decimal(r.credits_minor());
+        std::printf("%-12s %-28s %-5s %18s %18s  %s\n", "total", "(posted debits / credits)", r.currency().c_str(),
+                    amount(d, scale).c_str(), amount(c, scale).c_str(), d == c ? "balanced" : "NOT BALANCED");
+    }
+    return 0;
+}
+
+}  // namespace
+
+int run_query(const options& o, const query_args& a) {
+    auto s = open_projection_reader(o);
+    if (!s) return std::fprintf(stderr, "daybook query: %s\n", s.error().c_str()), 2;
+    auto& store = **s;
+    store.catch_up();
+    if (!a.token.empty() && !wait_for_token(store, a.token, a.wait_ms)) {
+        std::fprintf(stderr, "daybook query: the projection has not reached token %s within %d ms\n", a.token.c_str(),
+                     a.wait_ms);
+        return 2;
+    }
+    bool json = a.format == "json";
+    if (a.what == "balance") {
+        auto b = projections::find_balance(store, a.book, a.account);
+        if (!b) return std::fprintf(stderr, "no account %s in book %s\n", a.account.c_str(), a.book.c_str()), 1;
+        print_accounts({*b}, json);
+    } else if (a.what == "accounts") {
+        print_accounts(projections::list_accounts(store, a.book), json);
+    } else if (a.what == "trial-balance") {
+        return trial_balance(store, a, json);
+    } else if (a.what == "statement") {
+        auto acc = projections::find_balance(store, a.book, a.account);
+        if (!acc) return std::fprintf(stderr, "no account %s in book %s\n", a.account.c_str(), a.book.c_str()), 1;
+        auto lines = projections::statement(store, a.book, a.account, a.after, a.limit);
+        if (json) {
+            for (const auto& l : lines) std::printf("%s\n", json_of(l).c_str());
+        } else {
+            std::printf("Statement of %s %s (%s)\n", a.book.c_str(), a.account.c_str(), acc->name().c_str());
+            std::printf("%6s %-10s %-16s %-30s %16s %16s %18s\n", "line", "date", "entry", "memo", "debit", "credit",
+                        "balance");
+            for (const auto& l : lines) {
+                auto amt = amount(l.amount_minor(), acc->scale());
+                std::printf("%6llu %-10s %-16.16s %-30.30s %16s %16s %18s\n", static_cast<unsigned long long>(l.line()),
+                            l.effective_date().c_str(), l.entry_id().c_str(), l.memo().c_str(),
+                            l.side() == v1::SIDE_DEBIT ? amt.c_str() : "", l.side() == v1::SIDE_CREDIT ? amt.c_str() : "",
+                            amount(l.balance_minor(), acc->scale()).c_str());
+            }
+        }
+        if (lines.size() == a.limit)
+            std::fprintf(stderr, "more lines: --after %llu\n", static_cast<unsigned long long>(lines.back().line()));
+    } else if (a.what == "entry") {
+        auto e = projections::find_entry(store, a.book, a.entry);
+        if (!e) return std::fprintf(stderr, "no entry %s in book %s\n", a.entry.c_str(), a.book.c_str()), 1;
+        std::printf("%s\n", json_of(*e).c_str());
+    } else if (a.what == "digest") {
+        std::printf("%s\n", projections::state_digest(store).c_str());
+    }
+    return 0;
+}
+
+}  // namespace daybook::app

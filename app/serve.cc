@@ -1,0 +1,102 @@
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "app/options.h"
+
+namespace daybook::app {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+void on_signal(int) { stop_requested.store(true); }
+
+}  // namespace
+
+int run_topics_create(const options& o) {
+    auto r = consumers::create_topics(o.kafka, o.topics, o.layout);
+    if (!r) {
+        std::fprintf(stderr, "daybook topics create: %s\n", r.error().c_str());
+        return 2;
+    }
+    std::printf("topics ready: %s %s %s %s (partitions=%d)\n", o.topics.commands().c_str(),
+                o.topics.events().c_str(), o.topics.outcomes().c_str(), o.topics.dlq().c_str(),
+                o.layout.partitions);
+    return 0;
+}
+
+int run_serve(const options& o, const std::string& roles) {
+    bool with_processor = roles.find("processor") != std::string::npos;
+    bool with_projector = roles.find("projector") != std::string::npos;
+    if (!with_processor && !with_projector) {
+        std::fprintf(stderr, "daybook serve: --roles must name processor and/or projector\n");
+        return 2;
+    }
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGINT, on_signal);
+    std::filesystem::create_directories(o.data_dir);
+    auto log = make_logger("serve", o);
+
+    std::unique_ptr<projections::store> processor_store, projector_store;
+    if (with_processor) {
+        auto s = projections::store::open(o.processor_store(), o.store);
+        if (!s) return log->error("{}", s.error()), 2;
+        processor_store = std::move(*s);
+    }
+    if (with_projector) {
+        auto s = projections::store::open(o.projector_store(), o.store);
+        if (!s) return log->error("{}", s.error()), 2;
+        projector_store = std::move(*s);
+    }
+
+    // Either role failing stops the other: a half-running serve would look healthy and is not.
+    std::atomic<bool> stop{false};
+    std::atomic<int> status{0};
+    std::vector<std::thread> threads;
+    std::unique_ptr<consumers::processor> proc;
+    std::unique_ptr<consumers::projector> proj;
+    if (with_processor) {
+        proc = std::make_unique<consumers::processor>(o.kafka, o.topics, o.processor, *processor_store,
+                                                      make_logger("processor", o));
+        threads.emplace_back([&] {
+            if (auto r = proc->run(stop); !r) {
+                log->critical("processor stopped: {}", r.error());
+                status = 3;
+                stop = true;
+            }
+        });
+    }
+    if (with_projector) {
+        proj = std::make_unique<consumers::projector>(o.kafka, o.topics, o.projector, *projector_store,
+                                                      make_logger("projector", o));
+        threads.emplace_back([&] {
+            if (auto r = proj->run(stop); !r) {
+                log->critical("projector stopped: {}", r.error());
+                status = 3;
+                stop = true;
+            }
+        });
+    }
+    log->info("serving roles={} instance={} brokers={}", roles, o.processor.instance, o.kafka.brokers);
+    while (!stop.load()) {
+        if (stop_requested.load()) stop = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    for (auto& t : threads) t.join();
+    if (proc) {
+        const auto& s = proc->stats();
+        log->info("processor totals commands={} accepted={} rejected={} duplicates={} dlq={} batches={} "
+                  "producer_recreations={} restores={}",
+                  s.commands.load(), s.accepted.load(), s.rejected.load(), s.duplicates.load(),
+                  s.dead_lettered.load(), s.batches.load(), s.producer_recreations.load(), s.restores.load());
+    }
+    if (proj) {
+        const auto& s = proj->stats();
+        log->info("projector totals applied={} duplicates_skipped={} stopped_partitions={}", s.applied.load(),
+                  s.skipped_duplicates.load(), s.stopped_partitions.load());
+    }
+    return status.load();
+}
+
+}  // namespace daybook::app

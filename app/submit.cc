@@ -1,0 +1,142 @@
+#include <google/protobuf/util/json_util.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "app/options.h"
+#include "consumers/outcome_waiter.h"
+#include "events/codec.h"
+#include "events/murmur2.h"
+
+namespace daybook::app {
+namespace {
+
+struct parsed_line {
+    std::size_t line_no = 0;
+    v1::CommandEnvelope envelope;
+    std::string key;
+};
+
+// Reads NDJSON commands; any bad line fails the whole submission before anything is sent.
+result<std::vector<parsed_line>, std::string> read_commands(std::istream& in) {
+    std::vector<parsed_line> out;
+    std::string line, errors;
+    std::size_t n = 0;
+    std::string actor = "cli:" + std::string(std::getenv("USER") ? std::getenv("USER") : "unknown");
+    while (std::getline(in, line)) {
+        ++n;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        parsed_line p;
+        p.line_no = n;
+        google::protobuf::util::JsonParseOptions opts;
+        opts.ignore_unknown_fields = false;
+        auto status = google::protobuf::util::JsonStringToMessage(line, &p.envelope, opts);
+        if (!status.ok()) {
+            errors += "line " + std::to_string(n) + ": " + std::string(status.message()) + "\n";
+            continue;
+        }
+        if (p.envelope.command_id().empty()) {
+            errors += "line " + std::to_string(n) + ": command_id is required (it is the idempotency key)\n";
+            continue;
+        }
+        p.key = events::routing_key_of(p.envelope);
+        if (p.key.empty()) {
+            errors += "line " + std::to_string(n) + ": no command, or its book_id is empty\n";
+            continue;
+        }
+        // The gateway stamps the actor; whatever the client wrote there is ignored.
+        p.envelope.set_actor(actor);
+        if (p.envelope.source().empty()) p.envelope.set_source("client");
+        out.push_back(std::move(p));
+    }
+    if (!errors.empty()) return errors;
+    return out;
+}
+
+std::string outcome_json(const v1::Outcome& o) {
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.preserve_proto_field_names = true;
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(o, &json, opts);
+    json.pop_back();  // the closing brace
+    json += ",\"token\":\"" + events::token_of(o) + "\"}";
+    return json;
+}
+
+}  // namespace
+
+int run_submit(const options& o, const submit_args& a) {
+    std::ifstream file;
+    if (a.file != "-") {
+        file.open(a.file);
+        if (!file) {
+            std::fprintf(stderr, "daybook submit: cannot open %s\n", a.file.c_str());
+            return 2;
+        }
+    }
+    auto commands = read_commands(a.file == "-" ? std::cin : file);
+    if (!commands) {
+        std::fprintf(stderr, "daybook submit: nothing was submitted:\n%s", commands.error().c_str());
+        return 2;
+    }
+    auto waiter = consumers::outcome_waiter::open(o.kafka, o.topics);
+    if (!waiter) return std::fprintf(stderr, "daybook submit: %s\n", waiter.error().c_str()), 2;
+    auto producer = consumers::make_producer(o.kafka, "");
+    if (!producer) return std::fprintf(stderr, "daybook submit: %s\n", producer.error().c_str()), 2;
+    auto partitions = consumers::partition_count(producer->get(), o.topics.commands(), 30000);
+    if (!partitions) return std::fprintf(stderr, "daybook submit: %s\n", partitions.error().c_str()), 2;
+
+    auto started = std::chrono::steady_clock::now();
+    std::set<std::string> ids;
+    for (const auto& c : *commands) {
+        auto value = events::serialize(c.envelope);
+        ids.insert(c.envelope.command_id());
+        for (;;) {
+            auto err = rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(o.topics.commands().c_str()),
+                                         RD_KAFKA_V_PARTITION(events::partition_for(c.key, *partitions)),
+                                         RD_KAFKA_V_KEY(c.key.data(), c.key.size()),
+                                         RD_KAFKA_V_VALUE(value.data(), value.size()),
+                                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                rd_kafka_poll(producer->get(), 10);
+                continue;
+            }
+            if (err) return std::fprintf(stderr, "daybook submit: produce failed: %s\n", rd_kafka_err2str(err)), 2;
+            break;
+        }
+    }
+    if (auto err = rd_kafka_flush(producer->get(), a.wait_ms))
+        return std::fprintf(stderr, "daybook submit: not all commands were delivered: %s\n", rd_kafka_err2str(err)), 2;
+
+    auto outcomes = (*waiter)->wait(ids, started + std::chrono::milliseconds(a.wait_ms));
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    int status = 0;
+    std::size_t accepted = 0, rejected = 0, missing = 0;
+    for (const auto& c : *commands) {
+        auto it = outcomes.find(c.envelope.command_id());
+        if (it == outcomes.end()) {
+            ++missing;
+            status = 2;
+            if (!a.quiet)
+                std::printf("{\"command_id\":\"%s\",\"status\":\"NO_OUTCOME_YET\",\"detail\":\"no outcome within %d ms; "
+                            "the command may still be decided: submit it again with the same command_id\"}\n",
+                            c.envelope.command_id().c_str(), a.wait_ms);
+            continue;
+        }
+        if (it->second.status() == v1::OUTCOME_STATUS_ACCEPTED) ++accepted;
+        else {
+            ++rejected;
+            if (status == 0) status = 1;
+        }
+        if (!a.quiet) std::printf("%s\n", outcome_json(it->second).c_str());
+    }
+    std::fprintf(stderr, "submitted %zu commands: %zu accepted, %zu rejected, %zu without outcome in %.2f s (%.0f commands/s)\n",
+                 commands->size(), accepted, rejected, missing, seconds,
+                 seconds > 0 ? static_cast<double>(commands->size()) / seconds : 0.0);
+    return status;
+}
+
+}  // namespace daybook::app

@@ -1,0 +1,49 @@
+#pragma once
+// The command processor's per-partition state and the two functions that change it:
+//   decide_command: a command against the state -> event envelopes or a rejection (pure);
+//   apply_record:   one sealed record -> state (domain evolve, stream version, idempotency).
+// apply_record serves both the live path and the restore from daybook.events, so a restored
+// partition holds exactly the state the live processor had.
+//
+// Keys of a partition's state (under the processor store's prefix p/<partition u32 BE>/):
+//   pos                          PartitionPosition: seq, chain head, next events offset, now
+//   idem/<routing key>\0<id>     IdempotencyRecord: fingerprint and first outcome
+//   ver/<stream id>              aggregate version (u64 BE)
+//   ledger/...                   the ledger aggregate's rows (aggregates/ledger.cc)
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daybook.pb.h"
+#include "events/keyed_state.h"
+#include "events/result.h"
+
+namespace daybook::consumers {
+
+v1::PartitionPosition read_position(const events::keyed_state& state);
+void write_position(events::keyed_state& state, const v1::PartitionPosition& pos);
+
+std::optional<v1::IdempotencyRecord> find_command(const events::keyed_state& state,
+                                                  const std::string& routing_key,
+                                                  const std::string& command_id);
+std::uint64_t stream_version(const events::keyed_state& state, const std::string& stream_id);
+
+// Decides one command. Accepted: envelopes with stream_id, effective_date and payload set; the
+// caller adds versions, causation and sealing. The state is only read.
+result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope& command,
+                                                      const events::keyed_state& state,
+                                                      std::int64_t now_ms);
+
+// Applies one record of the events partition to the state.
+void apply_record(events::keyed_state& state, std::uint32_t partition, std::uint64_t seq,
+                  const v1::EventEnvelope& envelope);
+
+// The outcome a command_rejected record stands for.
+v1::Outcome rejected_outcome(const v1::CommandRejected& rejected, std::int64_t recorded_at_ms);
+
+// UTC calendar date YYYY-MM-DD of a time in milliseconds since the epoch.
+std::string utc_date(std::int64_t ms);
+
+}  // namespace daybook::consumers

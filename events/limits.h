@@ -1,0 +1,31 @@
+#pragma once
+// Limits that hold everywhere (DESIGN.md rule 9). Relationships are checked at compile time.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace daybook::limits {
+
+// Largest command record value accepted from daybook.commands. Larger records are rejected with
+// command_too_large (when the command_id can still be read) or sent to the DLQ.
+inline constexpr std::size_t command_bytes_max = 512 * 1024;
+// Largest sealed event record Daybook produces; checked before produce (result_too_large).
+inline constexpr std::size_t event_bytes_max = 900 * 1024;
+// Topic max.message.bytes for every Daybook topic.
+inline constexpr std::size_t topic_message_bytes_max = 1024 * 1024;
+// Identifiers (command, book, account, entry ids): 1..id_bytes_max printable ASCII bytes.
+inline constexpr std::size_t id_bytes_max = 128;
+inline constexpr std::size_t account_name_bytes_max = 200;
+inline constexpr std::size_t memo_bytes_max = 1000;
+// Legs of one journal entry: at least 2, at most entry_legs_max.
+inline constexpr std::size_t entry_legs_max = 1024;
+// Decimal places of a currency or asset code.
+inline constexpr std::uint32_t currency_scale_max = 9;
+
+static_assert(command_bytes_max < event_bytes_max);
+static_assert(event_bytes_max + 64 * 1024 < topic_message_bytes_max,
+              "an event record plus its framing must fit a topic message");
+// A posted entry's event holds its legs: the worst case must fit one event record.
+static_assert(entry_legs_max * (2 * id_bytes_max + 32) + memo_bytes_max + 4096 < event_bytes_max);
+
+}  // namespace daybook::limits

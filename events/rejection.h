@@ -1,0 +1,59 @@
+#pragma once
+// Every rejection code Daybook can return, in one place. Codes are stored in daybook.outcomes and
+// in command_rejected events: they are numbered explicitly and never renumbered or reused.
+//
+// Ranges:   1-  99  envelope and processing (any command)
+//        1000-1999  general ledger
+//        2000-2999  invoices and bills (future)
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace daybook {
+
+enum class rejection_code : std::uint16_t {
+    // Envelope and processing.
+    envelope_invalid = 1,       // the record could not be read as a command, or a field is malformed
+    routing_key_mismatch = 2,   // record key differs from the payload's routing key
+    wrong_partition = 3,        // record is not in murmur2(key) mod N
+    command_id_reused = 4,      // same (routing key, command_id) with a different payload
+    command_too_large = 5,      // command record above the limit
+    result_too_large = 6,       // an event record would exceed the limit
+    payload_missing = 7,        // envelope without a command
+    command_id_invalid = 8,     // empty, too long, or not printable ASCII
+
+    // General ledger.
+    account_id_invalid = 1000,
+    account_name_invalid = 1001,
+    account_type_invalid = 1002,
+    currency_invalid = 1003,
+    scale_too_large = 1004,
+    account_already_exists = 1005,
+    entry_id_invalid = 1006,
+    effective_date_invalid = 1007,
+    memo_too_long = 1008,
+    entry_too_few_legs = 1009,
+    entry_too_many_legs = 1010,
+    leg_side_invalid = 1011,
+    amount_must_be_positive = 1012,
+    account_not_found = 1013,
+    currency_mismatch = 1014,
+    entry_unbalanced = 1015,
+    entry_already_exists = 1016,
+    amount_overflow = 1017,
+    book_id_invalid = 1018,
+    // Next free ledger code: 1019.
+};
+
+// The stable snake_case name of a code, as shown to users and stored beside the number.
+std::string_view name_of(rejection_code code);
+
+struct rejection {
+    rejection_code code;
+    std::string field;   // path of the offending field, e.g. "post_entry.legs[1].amount_minor"
+    std::string detail;  // a sentence for a human
+    bool operator==(const rejection&) const = default;
+};
+
+}  // namespace daybook

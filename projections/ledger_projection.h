@@ -1,0 +1,54 @@
+#pragma once
+// Ledger read models in the projector's store, and the queries over them.
+//
+// Rows (all keyed by book first, so nothing depends on the order partitions arrive in):
+//   bal/<book>\0<account>                 ProjectedAccount: debits, credits, counts
+//   tb/<book>\0<currency>                 TrialBalanceRow: 128-bit sums per currency
+//   stmt/<book>\0<account>\0<line u64 BE> StatementLine with running balance
+//   entry/<book>\0<entry>                 EntryView
+//   ver/<stream id>                       last applied aggregate version (deduplication)
+// Bookkeeping rows, excluded from the state digest:
+//   pos/<partition u32 BE>                PartitionPosition (seq, head, next offset)
+//   stop/<partition u32 BE>               why the partition stopped
+//   meta/...                              cluster id and topic the store was built from
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daybook.pb.h"
+#include "events/codec.h"
+#include "events/keyed_state.h"
+#include "projections/store.h"
+
+namespace daybook::projections {
+
+// Applies one verified event of an events partition to the rows. Domain events whose aggregate
+// version was already applied are skipped (returns false): librdkafka 2.0.2 can redeliver.
+bool apply_event(events::keyed_state& rows, const v1::EventEnvelope& envelope,
+                 std::uint32_t partition, std::uint64_t seq);
+
+std::string position_key(std::uint32_t partition);
+std::string stop_key(std::uint32_t partition);
+
+std::optional<v1::ProjectedAccount> find_balance(const store& s, const std::string& book,
+                                                 const std::string& account);
+std::vector<v1::ProjectedAccount> list_accounts(const store& s, const std::string& book);
+std::vector<v1::TrialBalanceRow> trial_balance(const store& s, const std::string& book);
+// Statement lines after `after_line` (0 = from the start), at most `limit` of them.
+std::vector<v1::StatementLine> statement(const store& s, const std::string& book,
+                                         const std::string& account, std::uint64_t after_line,
+                                         std::size_t limit);
+std::optional<v1::EntryView> find_entry(const store& s, const std::string& book,
+                                        const std::string& entry);
+
+// SHA-256 over every projection key and value in key order, bookkeeping rows excluded. Two
+// stores built from the same log have the same digest (deterministic replay).
+std::string state_digest(const store& s);
+
+// 128-bit integers as decimal text.
+std::string to_decimal(__int128 v);
+__int128 parse_decimal(const std::string& text);
+
+}  // namespace daybook::projections

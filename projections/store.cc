@@ -1,0 +1,139 @@
+#include "projections/store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace daybook::projections {
+namespace {
+
+[[noreturn]] void fail(const char* what, const rocksdb::Status& s) {
+    std::fprintf(stderr, "rocksdb %s failed: %s\n", what, s.ToString().c_str());
+    std::abort();
+}
+
+}  // namespace
+
+result<std::unique_ptr<store>, std::string> store::open(const std::string& path,
+                                                        const store_options& o) {
+    auto out = std::unique_ptr<store>(new store());
+    out->cache_ = rocksdb::NewLRUCache(o.cache_bytes, -1, /*strict_capacity_limit=*/true);
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = out->cache_;
+    table.cache_index_and_filter_blocks = true;
+    table.pin_l0_filter_and_index_blocks_in_cache = true;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.max_open_files = o.max_open_files;
+    options.write_buffer_size = o.write_buffer_bytes / 2;
+    options.max_write_buffer_number = 2;
+    options.write_buffer_manager =
+        std::make_shared<rocksdb::WriteBufferManager>(o.write_buffer_bytes, out->cache_);
+    options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    rocksdb::DB* db = nullptr;
+    auto s = rocksdb::DB::Open(options, path, &db);
+    if (!s.ok()) return "cannot open store " + path + ": " + s.ToString();
+    out->db_.reset(db);
+    return out;
+}
+
+result<std::unique_ptr<store>, std::string> store::open_secondary(const std::string& path,
+                                                                  const std::string& scratch) {
+    auto out = std::unique_ptr<store>(new store());
+    rocksdb::Options options;
+    options.max_open_files = -1;  // required for secondaries
+    rocksdb::DB* db = nullptr;
+    auto s = rocksdb::DB::OpenAsSecondary(options, path, scratch, &db);
+    if (!s.ok()) return "cannot open store " + path + " for reading: " + s.ToString();
+    out->db_.reset(db);
+    return out;
+}
+
+store::~store() = default;
+
+std::optional<std::string> store::get(std::string_view key) const {
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::nullopt;
+    if (!s.ok()) fail("get", s);
+    return value;
+}
+
+void store::write(rocksdb::WriteBatch& batch) {
+    auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+    if (!s.ok()) fail("write", s);
+}
+
+void store::scan(std::string_view prefix,
+                 const std::function<bool(std::string_view, std::string_view)>& fn,
+                 std::string_view from) const {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    std::string start = from.empty() ? std::string(prefix) : std::string(from);
+    for (it->Seek(start); it->Valid(); it->Next()) {
+        auto k = it->key();
+        if (!k.starts_with(rocksdb::Slice(prefix.data(), prefix.size()))) break;
+        if (!fn(std::string_view(k.data(), k.size()),
+                std::string_view(it->value().data(), it->value().size())))
+            break;
+    }
+    if (!it->status().ok()) fail("scan", it->status());
+}
+
+void store::erase_prefix(std::string_view prefix) {
+    rocksdb::WriteBatch batch;
+    std::string end(prefix);
+    // The smallest key greater than every key with this prefix.
+    while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+    if (end.empty()) std::abort();  // never erase the whole keyspace by accident
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+    auto s = batch.DeleteRange(rocksdb::Slice(prefix.data(), prefix.size()), end);
+    if (!s.ok()) fail("delete range", s);
+    write(batch);
+}
+
+void store::catch_up() {
+    auto s = db_->TryCatchUpWithPrimary();
+    if (!s.ok()) fail("catch up", s);
+}
+
+std::optional<std::string> overlay::get(std::string_view key) const {
+    if (auto it = pending_.find(key); it != pending_.end()) return it->second;
+    return base_.get(prefix_ + std::string(key));
+}
+
+void overlay::put(std::string_view key, std::string_view value) {
+    pending_.insert_or_assign(std::string(key), std::string(value));
+}
+
+void overlay::flush_into(rocksdb::WriteBatch& batch) {
+    for (const auto& [k, v] : pending_) {
+        auto s = batch.Put(prefix_ + k, v);
+        if (!s.ok()) fail("batch put", s);
+    }
+    pending_.clear();
+}
+
+std::string be32(std::uint32_t v) {
+    std::string out(4, '\0');
+    for (int i = 0; i < 4; ++i) out[3 - i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    return out;
+}
+
+std::string be64(std::uint64_t v) {
+    std::string out(8, '\0');
+    for (int i = 0; i < 8; ++i) out[7 - i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    return out;
+}
+
+std::uint64_t read_be64(std::string_view b) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < 8 && i < b.size(); ++i) v = (v << 8) | static_cast<unsigned char>(b[i]);
+    return v;
+}
+
+}  // namespace daybook::projections
