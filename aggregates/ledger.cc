@@ -4,6 +4,7 @@
 #include <map>
 
 #include "aggregates/validation.h"
+#include "events/int128.h"
 #include "events/limits.h"
 #include "events/overloaded.h"
 
@@ -133,10 +134,10 @@ std::optional<rejection> check_post(const post_entry& c, const events::keyed_sta
     }
 
     // Sums in 128 bits: a sum of up to 1024 int64 amounts cannot overflow them.
-    std::map<std::string, __int128> net_by_currency;
+    std::map<std::string, int128> net_by_currency;
     for (const auto& l : c.legs)
         net_by_currency[l.amount.currency] +=
-            l.direction == side::debit ? __int128{l.amount.minor_units} : -__int128{l.amount.minor_units};
+            l.direction == side::debit ? int128{l.amount.minor_units} : -int128{l.amount.minor_units};
     for (const auto& [currency, net] : net_by_currency)
         if (net != 0)
             return reject(rejection_code::entry_unbalanced, f + "legs",
@@ -144,7 +145,7 @@ std::optional<rejection> check_post(const post_entry& c, const events::keyed_sta
                               std::to_string(static_cast<long long>(net > 0 ? net : -net)) +
                               " minor units");
 
-    struct totals { __int128 debits = 0, credits = 0; };
+    struct totals { int128 debits = 0, credits = 0; };
     std::map<std::string, totals> after;
     for (const auto& l : c.legs) {
         auto& t = after[l.account.value];
@@ -154,7 +155,7 @@ std::optional<rejection> check_post(const post_entry& c, const events::keyed_sta
         }
         (l.direction == side::debit ? t.debits : t.credits) += l.amount.minor_units;
     }
-    constexpr __int128 max = std::numeric_limits<std::int64_t>::max();
+    constexpr int128 max = std::numeric_limits<std::int64_t>::max();
     for (std::size_t i = 0; i < c.legs.size(); ++i) {
         const auto& t = after[c.legs[i].account.value];
         if (t.debits > max || t.credits > max)

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "events/int128.h"
 #include "app/options.h"
 #include "events/codec.h"
 #include "projections/ledger_projection.h"
@@ -12,14 +13,16 @@ namespace daybook::app {
 namespace {
 
 // Minor units as a decimal amount with `scale` places, e.g. 123456 at scale 2 -> "1234.56".
-std::string amount(__int128 minor, std::uint32_t scale) {
+std::string amount(int128 minor, std::uint32_t scale) {
     bool negative = minor < 0;
     std::string digits = projections::to_decimal(negative ? -minor : minor);
-    if (scale > 0) {
-        if (digits.size() <= scale) digits.insert(0, scale - digits.size() + 1, '0');
-        digits.insert(digits.size() - scale, ".");
-    }
-    return negative ? "-" + digits : digits;
+    std::string out = negative ? "-" : "";
+    if (scale == 0) return out + digits;
+    if (digits.size() <= scale) digits = std::string(scale - digits.size() + 1, '0') + digits;
+    out.append(digits, 0, digits.size() - scale);
+    out.push_back('.');
+    out.append(digits, digits.size() - scale, scale);
+    return out;
 }
 
 std::string json_of(const google::protobuf::Message& m) {
@@ -69,7 +72,7 @@ void print_accounts(const std::vector<v1::ProjectedAccount>& accounts, bool json
     std::printf("%-12s %-28s %-10s %-5s %18s %18s %18s %7s\n", "account", "name", "type", "ccy", "debits", "credits",
                 "balance", "entries");
     for (const auto& a : accounts) {
-        __int128 balance = __int128{a.debits_minor()} - a.credits_minor();
+        int128 balance = int128{a.debits_minor()} - a.credits_minor();
         std::printf("%-12s %-28.28s %-10s %-5s %18s %18s %18s %7llu\n", a.account_id().c_str(), a.name().c_str(),
                     type_name(a.type()), a.currency().c_str(), amount(a.debits_minor(), a.scale()).c_str(),
                     amount(a.credits_minor(), a.scale()).c_str(),
@@ -92,7 +95,7 @@ int trial_balance(const projections::store& s, const query_args& a, bool json) {
     std::printf("Trial balance of book %s\n", a.book.c_str());
     std::printf("%-12s %-28s %-5s %18s %18s\n", "account", "name", "ccy", "debit", "credit");
     for (const auto& acc : accounts) {
-        __int128 balance = __int128{acc.debits_minor()} - acc.credits_minor();
+        int128 balance = int128{acc.debits_minor()} - acc.credits_minor();
         std::string dr = balance > 0 ? amount(balance, acc.scale()) : "";
         std::string cr = balance < 0 ? amount(-balance, acc.scale()) : "";
         std::printf("%-12s %-28.28s %-5s %18s %18s\n", acc.account_id().c_str(), acc.name().c_str(),
@@ -102,7 +105,7 @@ int trial_balance(const projections::store& s, const query_args& a, bool json) {
         std::uint32_t scale = 0;
         for (const auto& acc : accounts)
             if (acc.currency() == r.currency()) scale = acc.scale();
-        __int128 d = projections::parse_decimal(r.debits_minor()), c = projections::parse_decimal(r.credits_minor());
+        int128 d = projections::parse_decimal(r.debits_minor()), c = projections::parse_decimal(r.credits_minor());
         std::printf("%-12s %-28s %-5s %18s %18s  %s\n", "total", "(posted debits / credits)", r.currency().c_str(),
                     amount(d, scale).c_str(), amount(c, scale).c_str(), d == c ? "balanced" : "NOT BALANCED");
     }

@@ -1,6 +1,8 @@
 #include "consumers/kafka.h"
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 
 namespace daybook::consumers {
@@ -112,10 +114,20 @@ result<int, std::string> partition_count(rd_kafka_t* rk, const std::string& topi
 result<std::pair<std::int64_t, std::int64_t>, std::string> watermarks(rd_kafka_t* rk,
                                                                        const std::string& topic,
                                                                        int partition, int timeout_ms) {
-    std::int64_t low = 0, high = 0;
-    auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, timeout_ms);
-    if (err) return "cannot read offsets of " + topic + ": " + rd_kafka_err2str(err);
-    return std::pair{low, high};
+    // A topic created a moment ago may not have its leaders yet: those errors are retried.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        std::int64_t low = 0, high = 0;
+        auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, timeout_ms);
+        if (!err) return std::pair{low, high};
+        bool transient = err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+                         err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+                         err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                         err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__TRANSPORT;
+        if (!transient || std::chrono::steady_clock::now() > deadline)
+            return "cannot read offsets of " + topic + ": " + rd_kafka_err2str(err);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
 }
 
 std::string cluster_id(rd_kafka_t* rk, int timeout_ms) {

@@ -272,7 +272,8 @@ struct processor::impl {
                 continue;
             }
             if (s.seq() <= pt.pos.seq()) continue;  // redelivered
-            if (s.seq() != pt.pos.seq() + 1 || s.prev_hash() != pt.pos.head()) {
+            auto head = pt.pos.seq() == 0 ? events::genesis_hash() : pt.pos.head();
+            if (s.seq() != pt.pos.seq() + 1 || s.prev_hash() != head) {
                 if (pt.pos.seq() > 0 && applied == 0) return false;
                 return "events partition " + std::to_string(p) + " breaks at seq " + std::to_string(s.seq()) +
                        " (expected " + std::to_string(pt.pos.seq() + 1) + " chained to the previous hash)";

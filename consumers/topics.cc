@@ -101,6 +101,10 @@ result<ok_t, std::string> create_topics(const kafka_settings& s, const topic_nam
             return std::string("cannot create ") + rd_kafka_topic_result_name(results[i]) + ": " +
                    rd_kafka_topic_result_error_string(results[i]);
     }
+    // Wait until every new partition has a leader, so the first client does not race it.
+    for (const auto& [name, parts] : wanted)
+        for (int p = 0; p < parts; ++p)
+            if (auto w = watermarks(rk->get(), name, p, admin_timeout_ms); !w) return w.error();
     auto check = check_topics(s, names);
     if (!check) return check.error();
     if (check->partitions != layout.partitions)

@@ -1,3 +1,4 @@
+#include "events/int128.h"
 #include "projections/ledger_projection.h"
 
 #include <cstdlib>
@@ -71,7 +72,7 @@ void apply_posted(events::keyed_state& rows, const events::entry_posted& e,
     rows.put(join("entry/", e.book.value, e.entry.value), events::serialize(view));
 
     std::map<std::string, v1::ProjectedAccount> touched;
-    std::map<std::string, std::pair<__int128, __int128>> by_currency;
+    std::map<std::string, std::pair<int128, int128>> by_currency;
     for (const auto& l : e.legs) {
         auto key = join("bal/", e.book.value, l.account.value);
         auto it = touched.find(key);
@@ -192,10 +193,10 @@ std::string state_digest(const store& s) {
     return events::to_hex(hasher.finish());
 }
 
-std::string to_decimal(__int128 v) {
+std::string to_decimal(int128 v) {
     if (v == 0) return "0";
     bool negative = v < 0;
-    unsigned __int128 u = negative ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+    uint128 u = negative ? -static_cast<uint128>(v) : static_cast<uint128>(v);
     std::string out;
     while (u > 0) {
         out.insert(out.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
@@ -205,8 +206,8 @@ std::string to_decimal(__int128 v) {
     return out;
 }
 
-__int128 parse_decimal(const std::string& text) {
-    __int128 v = 0;
+int128 parse_decimal(const std::string& text) {
+    int128 v = 0;
     bool negative = !text.empty() && text[0] == '-';
     for (std::size_t i = negative ? 1 : 0; i < text.size(); ++i) v = v * 10 + (text[i] - '0');
     return negative ? -v : v;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "events/int128.h"
 #include "daybook.pb.h"
 #include "events/codec.h"
 #include "events/keyed_state.h"
@@ -48,7 +49,7 @@ std::optional<v1::EntryView> find_entry(const store& s, const std::string& book,
 std::string state_digest(const store& s);
 
 // 128-bit integers as decimal text.
-std::string to_decimal(__int128 v);
-__int128 parse_decimal(const std::string& text);
+std::string to_decimal(int128 v);
+int128 parse_decimal(const std::string& text);
 
 }  // namespace daybook::projections

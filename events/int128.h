@@ -1,0 +1,10 @@
+#pragma once
+// 128-bit integers for sums of money (DESIGN.md rule 1: projections sum in 128 bits). A GCC/Clang
+// extension; __extension__ keeps -Wpedantic quiet about it in one place.
+
+namespace daybook {
+
+__extension__ using int128 = __int128;
+__extension__ using uint128 = unsigned __int128;
+
+}  // namespace daybook

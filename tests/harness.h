@@ -1,0 +1,112 @@
+#pragma once
+// Integration-test harness: a real local broker (started by the ctest fixture), `daybook serve`
+// processes started and stopped by PID, a client that submits commands and waits for outcomes,
+// and an auditor that reads the whole events log and checks sequence and hash chain.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "consumers/kafka.h"
+#include "consumers/outcome_waiter.h"
+#include "consumers/topics.h"
+#include "daybook.pb.h"
+#include "events/ledger_types.h"
+
+namespace daybook::testing {
+
+// Environment given by ctest: DAYBOOK_TEST_BROKERS and DAYBOOK_BIN are required; a missing one
+// fails the test (never skips it).
+struct test_env {
+    std::string brokers;
+    std::string bin;
+    static const test_env& get();
+};
+
+// A test's own topics, group, instance ids and temporary directory, removed at the end.
+class sandbox {
+public:
+    explicit sandbox(const std::string& name, int partitions = 3);
+    ~sandbox();
+    consumers::kafka_settings kafka;
+    consumers::topic_names topics;
+    std::string dir;
+    std::string group;
+    int partitions;
+    // The flags every `daybook` invocation of this sandbox needs.
+    std::vector<std::string> common_args(const std::string& data_dir, const std::string& instance) const;
+};
+
+// One `daybook serve` child process, stopped by its PID only.
+class serve_process {
+public:
+    serve_process(const sandbox& box, const std::string& instance, const std::string& data_dir,
+                  std::vector<std::string> extra_args = {}, std::vector<std::string> extra_env = {});
+    ~serve_process();
+    void terminate();  // SIGTERM and wait (SIGKILL after 30 s)
+    void kill();       // SIGKILL and wait
+    // Waits for the process to exit by itself; returns its exit status, or -1 on timeout.
+    int wait_exit(std::chrono::milliseconds timeout);
+    bool running();
+    std::string log() const;
+    pid_t pid() const { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+    std::string log_path_;
+    int status_ = -1;
+};
+
+// Runs `daybook <args>` to completion; returns (exit status, stdout).
+std::pair<int, std::string> run_daybook(const std::vector<std::string>& args);
+
+class client {
+public:
+    explicit client(const sandbox& box);
+    // Produces the commands (key = routing key, partition = murmur2) and waits for their
+    // outcomes. Missing outcomes are absent from the map.
+    std::map<std::string, v1::Outcome> submit(const std::vector<v1::CommandEnvelope>& commands,
+                                              std::chrono::milliseconds wait = std::chrono::seconds(60));
+    // Produces without waiting (for crash tests).
+    void send(const std::vector<v1::CommandEnvelope>& commands);
+    // Produces raw bytes to a commands partition.
+    void send_raw(const std::string& key, int partition, const std::string& value);
+    std::map<std::string, v1::Outcome> wait(const std::set<std::string>& ids, std::chrono::milliseconds wait);
+
+private:
+    const sandbox& box_;
+    consumers::rk_ptr producer_;
+    std::unique_ptr<consumers::outcome_waiter> waiter_;
+};
+
+// What the events log holds, checked record by record.
+struct log_audit {
+    std::vector<std::uint64_t> last_seq;                 // per partition
+    std::map<std::string, int> records_per_command;      // domain commands count once per command
+    std::map<std::string, std::uint32_t> rejected_code;  // command_rejected records
+    std::vector<std::string> problems;                   // gaps, chain breaks, bad records
+    std::uint64_t records = 0;
+};
+log_audit audit_events(const sandbox& box);
+
+// Counts every outcome record (duplicates included) in the outcomes topic.
+std::map<std::string, int> count_outcomes(const sandbox& box, bool include_duplicates);
+
+// Command builders.
+v1::CommandEnvelope open_account(const std::string& id, const std::string& book, const std::string& account,
+                                 v1::AccountType type, const std::string& currency = "EUR", std::uint32_t scale = 2);
+v1::CommandEnvelope post_entry(const std::string& id, const std::string& book, const std::string& entry,
+                               const std::string& debit, const std::string& credit, std::int64_t amount,
+                               const std::string& currency = "EUR");
+
+// Waits until `daybook query digest` over the given store answers and every partition's
+// projected seq has reached the log's last seq; returns the digest.
+std::string projected_digest(const sandbox& box, const std::string& data_dir, const std::string& instance,
+                             const std::vector<std::uint64_t>& last_seq, std::chrono::seconds timeout);
+
+}  // namespace daybook::testing
