@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "aggregates/ledger.h"
 #include "events/ledger_codec.h"
@@ -78,6 +79,62 @@ result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope&
         auto& env = out.emplace_back();
         describe_ledger_event(e, env, now_ms);
         events::set_payload(env, e);
+    }
+    return out;
+}
+
+namespace {
+
+v1::EventEnvelope stamped(const v1::CommandEnvelope& cmd, const record_context& ctx) {
+    v1::EventEnvelope env;
+    env.set_schema_version(1);
+    env.set_command_id(cmd.command_id());
+    env.set_command_fingerprint(ctx.fingerprint);
+    env.set_causation_event_id(cmd.causation_event_id());
+    env.set_correlation_id(cmd.correlation_id());
+    env.set_actor(cmd.actor());
+    env.set_source(cmd.source().empty() ? "client" : cmd.source());
+    env.set_software_version(ctx.software_version);
+    env.set_recorded_at_ms(ctx.now_ms);
+    env.set_routing_key(ctx.routing_key);
+    return env;
+}
+
+}  // namespace
+
+v1::EventEnvelope rejection_record(const v1::CommandEnvelope& cmd, const record_context& ctx,
+                                   const rejection& r) {
+    auto env = stamped(cmd, ctx);
+    env.set_effective_date(utc_date(ctx.now_ms));
+    env.set_events_in_command(1);
+    auto* cr = env.mutable_command_rejected();
+    cr->set_command_id(cmd.command_id());
+    cr->set_fingerprint(ctx.fingerprint);
+    cr->set_code(static_cast<std::uint32_t>(r.code));
+    cr->set_code_name(std::string(name_of(r.code)));
+    cr->set_field(r.field);
+    cr->set_detail(r.detail.substr(0, 2000));
+    cr->set_routing_key(ctx.routing_key);
+    return env;
+}
+
+std::vector<v1::EventEnvelope> records_for(const v1::CommandEnvelope& cmd, const record_context& ctx,
+                                           const std::optional<rejection>& refused,
+                                           const events::keyed_state& state) {
+    if (refused) return {rejection_record(cmd, ctx, *refused)};
+    auto decided = decide_command(cmd, state, ctx.now_ms);
+    if (!decided) return {rejection_record(cmd, ctx, decided.error())};
+    std::vector<v1::EventEnvelope> out;
+    std::map<std::string, std::uint64_t> versions;
+    for (std::size_t i = 0; i < decided->size(); ++i) {
+        auto env = stamped(cmd, ctx);
+        env.MergeFrom((*decided)[i]);
+        auto& v = versions[env.stream_id()];
+        if (v == 0) v = stream_version(state, env.stream_id());
+        env.set_version(++v);
+        env.set_index_in_command(static_cast<std::uint32_t>(i));
+        env.set_events_in_command(static_cast<std::uint32_t>(decided->size()));
+        out.push_back(std::move(env));
     }
     return out;
 }

@@ -36,6 +36,23 @@ result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope&
                                                       const events::keyed_state& state,
                                                       std::int64_t now_ms);
 
+// What the processor stamps on every record it appends for a command.
+struct record_context {
+    std::string routing_key;      // the command record's key
+    std::string fingerprint;      // events::fingerprint_of(command)
+    std::int64_t now_ms = 0;      // processing clock
+    std::string software_version;
+};
+
+// The records a command leaves in its events partition: its domain events with their aggregate
+// versions, or one command_rejected record. `refused` is a rejection found before deciding
+// (envelope, routing); then the command is not decided at all.
+std::vector<v1::EventEnvelope> records_for(const v1::CommandEnvelope& command, const record_context& ctx,
+                                           const std::optional<rejection>& refused,
+                                           const events::keyed_state& state);
+v1::EventEnvelope rejection_record(const v1::CommandEnvelope& command, const record_context& ctx,
+                                   const rejection& r);
+
 // Applies one record of the events partition to the state.
 void apply_record(events::keyed_state& state, std::uint32_t partition, std::uint64_t seq,
                   const v1::EventEnvelope& envelope);

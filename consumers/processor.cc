@@ -407,40 +407,6 @@ struct processor::impl {
         return true;
     }
 
-    v1::EventEnvelope envelope_for(const v1::CommandEnvelope& cmd, const std::string& key,
-                                   const std::string& fingerprint, std::int64_t now) const {
-        v1::EventEnvelope env;
-        env.set_schema_version(1);
-        env.set_command_id(cmd.command_id());
-        env.set_command_fingerprint(fingerprint);
-        env.set_causation_event_id(cmd.causation_event_id());
-        env.set_correlation_id(cmd.correlation_id());
-        env.set_actor(cmd.actor());
-        env.set_source(cmd.source().empty() ? "client" : cmd.source());
-        env.set_software_version(opts.software_version);
-        env.set_recorded_at_ms(now);
-        env.set_routing_key(key);
-        return env;
-    }
-
-    void reject(std::int32_t p, part& pt, const v1::CommandEnvelope& cmd, const std::string& key,
-                const std::string& fingerprint, std::int64_t now, const rejection& r) {
-        auto env = envelope_for(cmd, key, fingerprint, now);
-        env.set_effective_date(utc_date(now));
-        env.set_events_in_command(1);
-        auto* cr = env.mutable_command_rejected();
-        cr->set_command_id(cmd.command_id());
-        cr->set_fingerprint(fingerprint);
-        cr->set_code(static_cast<std::uint32_t>(r.code));
-        cr->set_code_name(std::string(name_of(r.code)));
-        cr->set_field(r.field);
-        cr->set_detail(r.detail.substr(0, 2000));
-        cr->set_routing_key(key);
-        std::vector<v1::EventEnvelope> envs{env};
-        if (!append(p, pt, envs, key)) std::abort();  // a rejection record is always small
-        stats.rejected++;
-    }
-
     void process(const rd_kafka_message_t* m, part& pt) {
         const std::int32_t p = m->partition;
         rd_kafka_timestamp_type_t tstype;
@@ -487,30 +453,20 @@ struct processor::impl {
             refused = rejection{rejection_code::wrong_partition, "partition",
                                 "record is in partition " + std::to_string(p) + " but murmur2 puts '" + key +
                                     "' in partition " + std::to_string(events::partition_for(key, partitions))};
-        std::vector<v1::EventEnvelope> envs;
-        if (!refused) {
-            auto decided = decide_command(cmd, *pt.state, now);
-            if (!decided) refused = decided.error();
-            else envs = std::move(*decided);
+        record_context ctx{key, fingerprint, now, opts.software_version};
+        auto records = records_for(cmd, ctx, refused, *pt.state);
+        bool accepted = !records.front().has_command_rejected();
+        if (!append(p, pt, records, key)) {
+            accepted = false;
+            std::vector<v1::EventEnvelope> too_large{rejection_record(
+                cmd, ctx,
+                rejection{rejection_code::result_too_large, "",
+                          "the events of this command exceed the record limit of " +
+                              std::to_string(limits::event_bytes_max) + " bytes"})};
+            if (!append(p, pt, too_large, key)) std::abort();  // a rejection record is always small
         }
-        if (!refused) {
-            std::map<std::string, std::uint64_t> versions;
-            for (std::size_t i = 0; i < envs.size(); ++i) {
-                auto full = envelope_for(cmd, key, fingerprint, now);
-                full.MergeFrom(envs[i]);
-                auto& v = versions[full.stream_id()];
-                if (v == 0) v = stream_version(*pt.state, full.stream_id());
-                full.set_version(++v);
-                full.set_index_in_command(static_cast<std::uint32_t>(i));
-                full.set_events_in_command(static_cast<std::uint32_t>(envs.size()));
-                envs[i] = std::move(full);
-            }
-            if (append(p, pt, envs, key)) stats.accepted++;
-            else refused = rejection{rejection_code::result_too_large, "",
-                                     "the events of this command exceed the record limit of " +
-                                         std::to_string(limits::event_bytes_max) + " bytes"};
-        }
-        if (refused) reject(p, pt, cmd, key, fingerprint, now, *refused);
+        if (accepted) stats.accepted++;
+        else stats.rejected++;
         if (auto rec = find_command(*pt.state, key, cmd.command_id())) produce_outcome(rec->outcome());
     }
 
