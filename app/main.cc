@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     serve->add_option("--roles", roles, "processor, projector or both")->envname("DAYBOOK_ROLES")->capture_default_str();
     serve->add_option("--commit-interval-ms", o.processor.commit_interval_ms, "longest time a batch stays in one transaction")->envname("DAYBOOK_COMMIT_INTERVAL_MS")->capture_default_str();
     serve->add_option("--batch-max", o.processor.batch_commands_max, "most commands in one transaction")->envname("DAYBOOK_BATCH_MAX")->capture_default_str();
-    serve->add_option("--store-cache-mb", o.store.cache_bytes, "block cache bytes per store")->envname("DAYBOOK_STORE_CACHE_BYTES")->capture_default_str();
+    serve->add_option("--store-cache-bytes", o.store.cache_bytes, "block cache bytes per store")->envname("DAYBOOK_STORE_CACHE_BYTES")->capture_default_str();
     serve->add_option("--fault-unknown-after-commit-every", o.processor.fault_unknown_after_commit_every)->envname("DAYBOOK_FAULT_UNKNOWN_AFTER_COMMIT_EVERY")->group("");
     serve->add_option("--fault-unknown-instead-of-commit-every", o.processor.fault_unknown_instead_of_commit_every)->envname("DAYBOOK_FAULT_UNKNOWN_INSTEAD_OF_COMMIT_EVERY")->group("");
 
