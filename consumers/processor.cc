@@ -92,6 +92,13 @@ struct processor::impl {
          std::shared_ptr<spdlog::logger> l, processor_stats& st)
         : kafka(std::move(k)), topics(std::move(t)), opts(std::move(o)), store(s), log(std::move(l)), stats(st) {}
 
+    // The consumer is closed while the members its rebalance callback touches are still alive.
+    ~impl() {
+        if (consumer) rd_kafka_consumer_close(consumer.get());
+        consumer.reset();
+        producer.reset();
+    }
+
     std::string transactional_id() const { return "daybook-processor-" + opts.instance; }
 
     // ---- Kafka callbacks ------------------------------------------------------------------
@@ -626,6 +633,7 @@ struct processor::impl {
         }
         log->info("processor stopping instance={}", opts.instance);
         rd_kafka_consumer_close(consumer.get());
+        consumer.reset();
         return ok;
     }
 };

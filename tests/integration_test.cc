@@ -386,3 +386,62 @@ TEST_CASE("serve SIGKILLed in the middle of 10,000 commands loses and doubles no
     CHECK(live == clean);
     CHECK(live.size() == 64);
 }
+
+TEST_CASE("a forged record in the events log stops its partition and status says why",
+          "[integration][stopped]") {
+    sandbox box("stopped");
+    auto data = box.dir + "/data";
+    serve_process serve(box, "a", data);
+    client c(box);
+    // Two books on different partitions: one will be stopped, the other must go on.
+    std::string bad_book = "acme", good_book = "stark";
+    int bad = events::partition_for(bad_book, box.partitions), good = events::partition_for(good_book, box.partitions);
+    REQUIRE(bad != good);
+    REQUIRE(all_accepted(c.submit(chart("x", bad_book)), 2));
+    REQUIRE(all_accepted(c.submit(chart("y", good_book)), 2));
+    {
+        auto producer = consumers::make_producer(box.kafka, "forger-" + box.group);
+        REQUIRE(producer);
+        consumers::error_ptr e(rd_kafka_init_transactions(producer->get(), 30000));
+        REQUIRE(!e);
+        e.reset(rd_kafka_begin_transaction(producer->get()));
+        REQUIRE(!e);
+        // Well-formed and correctly hashed, but not chained to the real record 2.
+        v1::EventEnvelope env;
+        env.set_stream_id("book/" + bad_book);
+        env.set_version(3);
+        env.mutable_account_opened()->set_book_id(bad_book);
+        std::string forged =
+            events::seal(static_cast<std::uint32_t>(bad), 3, std::string(32, 'x'), events::serialize(env)).value;
+        REQUIRE(rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(box.topics.events().c_str()),
+                                  RD_KAFKA_V_PARTITION(bad), RD_KAFKA_V_VALUE(forged.data(), forged.size()),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == 0);
+        e.reset(rd_kafka_commit_transaction(producer->get(), -1));
+        REQUIRE(!e);
+    }
+    auto good_entry = c.submit({post_entry("y-je", good_book, "je-1", "1000", "4000", 10)});
+    REQUIRE(good_entry.at("y-je").status() == v1::OUTCOME_STATUS_ACCEPTED);
+    // The other partition is still projected.
+    auto json = balance_json(box, data, good_book, "1000", events::token_of(good_entry.at("y-je")));
+    CHECK(json.find("\"debits_minor\":\"10\"") != std::string::npos);
+
+    auto status_args = std::vector<std::string>{"status", "--format", "json"};
+    for (auto& a : box.common_args(data, "a")) status_args.push_back(a);
+    std::pair<int, std::string> status;
+    for (int i = 0; i < 50; ++i) {
+        status = run_daybook(status_args);
+        if (status.second.find("\"stopped\":true") != std::string::npos) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    INFO(status.second);
+    CHECK(status.first == 1);
+    CHECK(status.second.find("\"partition\":" + std::to_string(bad) + ",") != std::string::npos);
+    CHECK(status.second.find("chain broken") != std::string::npos);
+    serve.terminate();
+    // The processor fails closed too: it will not restore a partition whose log does not verify.
+    serve_process again(box, "a", data, {"--roles", "processor"});
+    int code = again.wait_exit(60s);
+    INFO(again.log());
+    CHECK(code == 3);
+    CHECK(again.log().find("events partition " + std::to_string(bad)) != std::string::npos);
+}
