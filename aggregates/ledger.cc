@@ -142,7 +142,7 @@ std::optional<rejection> check_post(const post_entry& c, const events::keyed_sta
         if (net != 0)
             return reject(rejection_code::entry_unbalanced, f + "legs",
                           "debits and credits in " + currency + " differ by " +
-                              std::to_string(static_cast<long long>(net > 0 ? net : -net)) +
+                              to_decimal(net > 0 ? net : -net) +
                               " minor units");
 
     struct totals { int128 debits = 0, credits = 0; };

@@ -15,7 +15,7 @@ namespace {
 // Minor units as a decimal amount with `scale` places, e.g. 123456 at scale 2 -> "1234.56".
 std::string amount(int128 minor, std::uint32_t scale) {
     bool negative = minor < 0;
-    std::string digits = projections::to_decimal(negative ? -minor : minor);
+    std::string digits = to_decimal(negative ? -minor : minor);
     std::string out = negative ? "-" : "";
     if (scale == 0) return out + digits;
     if (digits.size() <= scale) digits = std::string(scale - digits.size() + 1, '0') + digits;
@@ -105,7 +105,7 @@ int trial_balance(const projections::store& s, const query_args& a, bool json) {
         std::uint32_t scale = 0;
         for (const auto& acc : accounts)
             if (acc.currency() == r.currency()) scale = acc.scale();
-        int128 d = projections::parse_decimal(r.debits_minor()), c = projections::parse_decimal(r.credits_minor());
+        int128 d = parse_decimal(r.debits_minor()), c = parse_decimal(r.credits_minor());
         std::printf("%-12s %-28s %-5s %18s %18s  %s\n", "total", "(posted debits / credits)", r.currency().c_str(),
                     amount(d, scale).c_str(), amount(c, scale).c_str(), d == c ? "balanced" : "NOT BALANCED");
     }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -21,26 +22,30 @@ std::string format_metadata(const restore_metadata& m) {
 
 std::optional<restore_metadata> parse_metadata(std::string_view text) {
     if (!text.starts_with("v1;")) return std::nullopt;
-    restore_metadata m;
-    int found = 0;
     text.remove_prefix(3);
+    // Every field exactly once, every number consumed whole (no sign, no trailing text).
+    std::map<std::string_view, std::string_view> fields;
     while (!text.empty()) {
         auto semi = text.find(';');
         auto part = text.substr(0, semi);
         auto eq = part.find('=');
-        if (eq == std::string_view::npos) return std::nullopt;
-        auto k = part.substr(0, eq);
-        auto v = std::string(part.substr(eq + 1));
-        try {
-            if (k == "events_end") m.events_end = std::stoll(v), ++found;
-            else if (k == "seq") m.seq = std::stoull(v), ++found;
-            else if (k == "head") m.head = events::from_hex(v), ++found;
-        } catch (...) {
+        if (eq == std::string_view::npos || !fields.emplace(part.substr(0, eq), part.substr(eq + 1)).second)
             return std::nullopt;
-        }
-        text = semi == std::string_view::npos ? std::string_view{} : text.substr(semi + 1);
+        if (semi == std::string_view::npos) break;
+        text = text.substr(semi + 1);
     }
-    if (found != 3 || m.head.size() != events::hash_bytes) return std::nullopt;
+    auto number = [&](std::string_view name, auto& out) {
+        auto it = fields.find(name);
+        if (it == fields.end() || it->second.empty()) return false;
+        const char* end = it->second.data() + it->second.size();
+        auto r = std::from_chars(it->second.data(), end, out);
+        return r.ec == std::errc{} && r.ptr == end && out >= 0;
+    };
+    restore_metadata m;
+    if (fields.size() != 3 || !number("events_end", m.events_end) || !number("seq", m.seq) || !fields.count("head"))
+        return std::nullopt;
+    m.head = events::from_hex(fields["head"]);
+    if (m.head.size() != events::hash_bytes) return std::nullopt;
     return m;
 }
 

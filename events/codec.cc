@@ -183,7 +183,9 @@ std::optional<std::vector<std::pair<std::uint32_t, std::uint64_t>>> parse_token(
             b.ptr != part.data() + part.size())
             return std::nullopt;
         out.emplace_back(p, s);
-        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+        if (comma == std::string_view::npos) break;
+        text = text.substr(comma + 1);
+        if (text.empty()) return std::nullopt;  // a trailing comma
     }
     return out;
 }

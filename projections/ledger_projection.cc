@@ -2,6 +2,7 @@
 #include "projections/ledger_projection.h"
 
 #include <cstdlib>
+#include <limits>
 #include <map>
 
 #include "events/hashing.h"
@@ -164,6 +165,7 @@ std::vector<v1::StatementLine> statement(const store& s, const std::string& book
                                          const std::string& account, std::uint64_t after_line,
                                          std::size_t limit) {
     std::vector<v1::StatementLine> out;
+    if (after_line == std::numeric_limits<std::uint64_t>::max()) return out;  // nothing comes after
     auto prefix = join("stmt/", book, account) + '\0';
     s.scan(
         prefix,
@@ -191,26 +193,6 @@ std::string state_digest(const store& s) {
         });
     }
     return events::to_hex(hasher.finish());
-}
-
-std::string to_decimal(int128 v) {
-    if (v == 0) return "0";
-    bool negative = v < 0;
-    uint128 u = negative ? -static_cast<uint128>(v) : static_cast<uint128>(v);
-    std::string out;
-    while (u > 0) {
-        out.insert(out.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
-        u /= 10;
-    }
-    if (negative) out.insert(out.begin(), '-');
-    return out;
-}
-
-int128 parse_decimal(const std::string& text) {
-    int128 v = 0;
-    bool negative = !text.empty() && text[0] == '-';
-    for (std::size_t i = negative ? 1 : 0; i < text.size(); ++i) v = v * 10 + (text[i] - '0');
-    return negative ? -v : v;
 }
 
 }  // namespace daybook::projections

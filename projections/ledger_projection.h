@@ -48,8 +48,5 @@ std::optional<v1::EntryView> find_entry(const store& s, const std::string& book,
 // stores built from the same log have the same digest (deterministic replay).
 std::string state_digest(const store& s);
 
-// 128-bit integers as decimal text.
-std::string to_decimal(int128 v);
-int128 parse_decimal(const std::string& text);
 
 }  // namespace daybook::projections

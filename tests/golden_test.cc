@@ -17,6 +17,7 @@
 #include "projections/ledger_projection.h"
 #include "projections/store.h"
 #include "tests/golden/golden_log.h"
+#include "tests/test_support.h"
 
 using namespace daybook;
 
@@ -56,10 +57,9 @@ TEST_CASE("golden log ledger-v1 replays to its recorded state digest", "[golden]
     REQUIRE(records.size() == expected.records);
     REQUIRE(records.size() >= 200);
 
-    auto path = std::filesystem::temp_directory_path() / ("daybook-golden-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path);
+    test::temp_dir dir_guard;  // removed however the test ends
     {
-        auto store = projections::store::open(path.string(), {});
+        auto store = projections::store::open(dir_guard.path() + "/store", {});
         REQUIRE(store);
         projections::overlay rows(**store, "");
         std::map<std::uint32_t, events::memory_state> processor_state;
@@ -93,5 +93,4 @@ TEST_CASE("golden log ledger-v1 replays to its recorded state digest", "[golden]
         REQUIRE(any);
         CHECK(any->outcome().code_name() == "entry_unbalanced");
     }
-    std::filesystem::remove_all(path);
 }

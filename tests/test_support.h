@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -35,12 +36,13 @@ struct StringMaker<daybook::rejection_code> {
 }  // namespace Catch
 
 // A decision is a rejection with this code and field path, and a sentence for a human.
-#define REQUIRE_REJECTED(decision, expected_code, expected_field)          \
-    do {                                                                   \
-        REQUIRE_FALSE((decision).has_value());                             \
-        CHECK((decision).error().code == (expected_code));                 \
-        CHECK((decision).error().field == std::string(expected_field));    \
-        CHECK_FALSE((decision).error().detail.empty());                    \
+#define REQUIRE_REJECTED(decision, expected_code, expected_field)              \
+    do {                                                                       \
+        const auto& rejected_decision_ = (decision);                           \
+        REQUIRE_FALSE(rejected_decision_.has_value());                         \
+        CHECK(rejected_decision_.error().code == (expected_code));             \
+        CHECK(rejected_decision_.error().field == std::string(expected_field)); \
+        CHECK_FALSE(rejected_decision_.error().detail.empty());                \
     } while (false)
 
 namespace daybook::test {
@@ -149,10 +151,12 @@ inline v1::EventEnvelope event_envelope(const events::ledger_event& event, std::
 class temp_dir {
 public:
     temp_dir() {
+        // Unique across concurrent test processes (random) and within one (counter).
         static std::atomic<unsigned> counter{0};
         auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
         path_ = std::filesystem::temp_directory_path() /
-                ("daybook-unit-" + std::to_string(stamp) + "-" + std::to_string(counter++));
+                ("daybook-unit-" + std::to_string(std::random_device{}()) + "-" +
+                 std::to_string(stamp) + "-" + std::to_string(counter++));
         std::filesystem::create_directories(path_);
     }
     ~temp_dir() {
