@@ -140,4 +140,10 @@ std::string cluster_id(rd_kafka_t* rk, int timeout_ms) {
 
 std::string error_text(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
 
+std::optional<std::string> log_identity(rd_kafka_t* rk, const std::string& topic) {
+    std::string cluster = cluster_id(rk, 30000);
+    if (cluster.empty()) return std::nullopt;
+    return cluster + "/" + topic;
+}
+
 }  // namespace daybook::consumers

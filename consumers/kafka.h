@@ -81,4 +81,8 @@ std::string cluster_id(rd_kafka_t* rk, int timeout_ms);
 
 std::string error_text(rd_kafka_resp_err_t err);
 
+// "<cluster id>/<topic>": which log a store is built from (DESIGN.md "Stores"); nullopt when
+// the cluster id cannot be read (broker down).
+std::optional<std::string> log_identity(rd_kafka_t* rk, const std::string& topic);
+
 }  // namespace daybook::consumers

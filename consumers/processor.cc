@@ -173,17 +173,12 @@ struct processor::impl {
     // The store remembers which cluster and topics it was built from; a store from another
     // cluster (or another topic set) is wiped and rebuilt from the log.
     result<ok_t, std::string> check_store_identity() {
-        std::string cluster = cluster_id(consumer.get(), 30000);
-        if (cluster.empty()) return std::string("cannot read the Kafka cluster id (is the broker up?)");
-        std::string identity = cluster + "/" + topics.events();
-        auto stored = store.get("meta/identity");
-        if (stored && *stored != identity) {
-            log->warn("store was built from {} but the log is {}: rebuilding from the log", *stored, identity);
+        auto identity = log_identity(consumer.get(), topics.events());
+        if (!identity) return std::string("cannot read the Kafka cluster id (is the broker up?)");
+        if (auto before = store.adopt_identity(*identity)) {
+            log->warn("store was built from {} but the log is {}: rebuilding from the log", *before, *identity);
             store.erase_prefix("p/");
         }
-        rocksdb::WriteBatch batch;
-        batch.Put("meta/identity", identity);
-        store.write(batch);
         return ok;
     }
 

@@ -14,6 +14,7 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+constexpr const char* mismatch_marker = "store does not match the log";
 constexpr const char* row_prefixes[] = {"bal/", "entry/", "stmt/", "tb/", "ver/", "pos/", "stop/"};
 
 }  // namespace
@@ -49,17 +50,12 @@ struct projector::impl {
         consumer = std::move(*c);
         auto count = partition_count(consumer.get(), topics.events(), 30000);
         if (!count) return count.error();
-        std::string cluster = cluster_id(consumer.get(), 30000);
-        if (cluster.empty()) return std::string("cannot read the Kafka cluster id (is the broker up?)");
-        std::string identity = cluster + "/" + topics.events();
-        auto stored = store.get("meta/identity");
-        if (stored && *stored != identity) {
-            log->warn("projection store was built from {} but the log is {}: rebuilding", *stored, identity);
+        auto identity = log_identity(consumer.get(), topics.events());
+        if (!identity) return std::string("cannot read the Kafka cluster id (is the broker up?)");
+        if (auto before = store.adopt_identity(*identity)) {
+            log->warn("projection store was built from {} but the log is {}: rebuilding", *before, *identity);
             wipe();
         }
-        rocksdb::WriteBatch meta;
-        meta.Put("meta/identity", identity);
-        store.write(meta);
         store.erase_prefix("stop/");  // a stopped partition is checked again from where it stopped
 
         rows = std::make_unique<projections::overlay>(store, "");
@@ -70,6 +66,13 @@ struct projector::impl {
             if (auto raw = store.get(projections::position_key(static_cast<std::uint32_t>(p))))
                 pt.pos.ParseFromString(*raw);
             pt.verify_first = pt.pos.seq() > 0;
+            if (pt.verify_first) {
+                // A log shorter than the store (a wiped broker, a recreated topic) cannot hold the
+                // last applied record: rebuild now rather than serve rows of another log.
+                auto w = watermarks(consumer.get(), topics.events(), p, 30000);
+                if (!w) return w.error();
+                if (w->second < pt.pos.next_offset()) return std::string(mismatch_marker);
+            }
             rd_kafka_topic_partition_list_add(list.get(), topics.events().c_str(), p)->offset =
                 pt.verify_first ? pt.pos.next_offset() - 1 : RD_KAFKA_OFFSET_BEGINNING;
         }
@@ -164,7 +167,13 @@ struct projector::impl {
 
     result<ok_t, std::string> run(const std::atomic<bool>& stop) {
         for (int attempt = 0; attempt < 2; ++attempt) {
-            if (auto s = start(attempt > 0); !s) return s.error();
+            if (auto s = start(attempt > 0); !s) {
+                if (s.error() != mismatch_marker) return s.error();
+                log->warn("projection store is ahead of the log: rebuilding from offset 0");
+                consumer.reset();
+                wipe();
+                continue;
+            }
             auto r = run_loop(stop);
             if (!r) return r.error();
             if (*r) {

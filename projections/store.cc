@@ -96,6 +96,15 @@ void store::erase_prefix(std::string_view prefix) {
     write(batch);
 }
 
+std::optional<std::string> store::adopt_identity(const std::string& identity) {
+    auto before = get("meta/identity");
+    rocksdb::WriteBatch batch;
+    batch.Put("meta/identity", identity);
+    write(batch);
+    if (before && *before != identity) return before;
+    return std::nullopt;
+}
+
 void store::catch_up() {
     auto s = db_->TryCatchUpWithPrimary();
     if (!s.ok()) fail("catch up", s);

@@ -52,6 +52,9 @@ public:
               std::string_view from = {}) const;
     // Deletes every key starting with prefix, atomically.
     void erase_prefix(std::string_view prefix);
+    // Records the log this store is built from. Returns the identity it had before when that was
+    // another log: the caller must then rebuild (the store's rows belong to another history).
+    std::optional<std::string> adopt_identity(const std::string& identity);
     // For secondaries: reads what the primary has written since.
     void catch_up();
 

@@ -81,6 +81,33 @@ sandbox::sandbox(const std::string& name, int partitions_) : partitions(partitio
     if (!created) throw std::runtime_error("cannot create topics: " + created.error());
 }
 
+void sandbox::recreate_topics() {
+    auto rk = consumers::make_producer(kafka, "");
+    if (!rk) throw std::runtime_error(rk.error());
+    std::vector<std::string> names{topics.commands(), topics.events(), topics.outcomes(), topics.dlq()};
+    std::vector<rd_kafka_DeleteTopic_t*> del;
+    for (const auto& n : names) del.push_back(rd_kafka_DeleteTopic_new(n.c_str()));
+    rd_kafka_queue_t* q = rd_kafka_queue_new(rk->get());
+    rd_kafka_DeleteTopics(rk->get(), del.data(), del.size(), nullptr, q);
+    rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
+    if (ev) rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_DeleteTopic_destroy_array(del.data(), del.size());
+    consumers::topic_layout layout;
+    layout.partitions = partitions;
+    layout.outcome_partitions = 2;
+    // Deletion completes asynchronously: retry creation until the names are free again.
+    for (int attempt = 0;; ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        auto created = consumers::create_topics(kafka, topics, layout);
+        if (created) {
+            auto w = consumers::watermarks(rk->get(), topics.events(), 0, 30000);
+            if (w && w->second == 0) return;
+        }
+        if (attempt > 60) throw std::runtime_error("cannot recreate topics");
+    }
+}
+
 sandbox::~sandbox() {
     if (!std::getenv("DAYBOOK_TEST_KEEP")) std::filesystem::remove_all(dir);
 }
@@ -269,6 +296,22 @@ log_audit audit_events(const sandbox& box) {
         out.last_seq[static_cast<std::size_t>(p)] = seq;
     }
     return out;
+}
+
+void forge_events_record(const sandbox& box, int partition, const std::string& value, bool commit) {
+    auto producer = consumers::make_producer(box.kafka, "forger-" + box.group);
+    if (!producer) throw std::runtime_error(producer.error());
+    consumers::error_ptr e(rd_kafka_init_transactions(producer->get(), 30000));
+    if (!e) e.reset(rd_kafka_begin_transaction(producer->get()));
+    if (e) throw std::runtime_error(rd_kafka_error_string(e.get()));
+    auto err = rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(box.topics.events().c_str()),
+                                 RD_KAFKA_V_PARTITION(partition),
+                                 RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (err) throw std::runtime_error(rd_kafka_err2str(err));
+    if (rd_kafka_flush(producer->get(), 10000)) throw std::runtime_error("forged record not delivered");
+    e.reset(commit ? rd_kafka_commit_transaction(producer->get(), -1) : rd_kafka_abort_transaction(producer->get(), -1));
+    if (e) throw std::runtime_error(rd_kafka_error_string(e.get()));
 }
 
 std::map<std::string, int> count_outcomes(const sandbox& box, bool include_duplicates) {

@@ -38,6 +38,8 @@ public:
     std::string dir;
     std::string group;
     int partitions;
+    // Deletes and recreates the topics under the same names: a new, empty log.
+    void recreate_topics();
     // The flags every `daybook` invocation of this sandbox needs.
     std::vector<std::string> common_args(const std::string& data_dir, const std::string& instance) const;
 };
@@ -93,6 +95,10 @@ struct log_audit {
     std::uint64_t records = 0;
 };
 log_audit audit_events(const sandbox& box);
+
+// Writes a record straight into an events partition in a transaction of a producer that is not
+// Daybook's, then commits or aborts it (for tests of what readers do with foreign records).
+void forge_events_record(const sandbox& box, int partition, const std::string& value, bool commit);
 
 // Counts every outcome record (duplicates included) in the outcomes topic.
 std::map<std::string, int> count_outcomes(const sandbox& box, bool include_duplicates);

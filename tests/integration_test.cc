@@ -207,23 +207,9 @@ TEST_CASE("records of an aborted transaction are invisible to the projector", "[
     sandbox box("abort");
     auto data = box.dir + "/data";
     int p = events::partition_for("b", box.partitions);
-    {
-        // A producer writes a forged record into the events log and aborts: read_committed
-        // readers must never see it (the projector would stop the partition if it did).
-        auto producer = consumers::make_producer(box.kafka, "forger-" + box.group);
-        REQUIRE(producer);
-        consumers::error_ptr e(rd_kafka_init_transactions(producer->get(), 30000));
-        REQUIRE(!e);
-        e.reset(rd_kafka_begin_transaction(producer->get()));
-        REQUIRE(!e);
-        std::string garbage = "forged record";
-        REQUIRE(rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(box.topics.events().c_str()),
-                                  RD_KAFKA_V_PARTITION(p), RD_KAFKA_V_VALUE(garbage.data(), garbage.size()),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == 0);
-        REQUIRE(rd_kafka_flush(producer->get(), 10000) == 0);
-        e.reset(rd_kafka_abort_transaction(producer->get(), -1));
-        REQUIRE(!e);
-    }
+    // A producer writes a forged record into the events log and aborts: read_committed readers
+    // must never see it (the projector would stop the partition if it did).
+    forge_events_record(box, p, "forged record", false);
     serve_process serve(box, "a", data);
     client c(box);
     REQUIRE(all_accepted(c.submit(chart("a", "b")), 2));
@@ -399,26 +385,14 @@ TEST_CASE("a forged record in the events log stops its partition and status says
     REQUIRE(bad != good);
     REQUIRE(all_accepted(c.submit(chart("x", bad_book)), 2));
     REQUIRE(all_accepted(c.submit(chart("y", good_book)), 2));
-    {
-        auto producer = consumers::make_producer(box.kafka, "forger-" + box.group);
-        REQUIRE(producer);
-        consumers::error_ptr e(rd_kafka_init_transactions(producer->get(), 30000));
-        REQUIRE(!e);
-        e.reset(rd_kafka_begin_transaction(producer->get()));
-        REQUIRE(!e);
-        // Well-formed and correctly hashed, but not chained to the real record 2.
-        v1::EventEnvelope env;
-        env.set_stream_id("book/" + bad_book);
-        env.set_version(3);
-        env.mutable_account_opened()->set_book_id(bad_book);
-        std::string forged =
-            events::seal(static_cast<std::uint32_t>(bad), 3, std::string(32, 'x'), events::serialize(env)).value;
-        REQUIRE(rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(box.topics.events().c_str()),
-                                  RD_KAFKA_V_PARTITION(bad), RD_KAFKA_V_VALUE(forged.data(), forged.size()),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == 0);
-        e.reset(rd_kafka_commit_transaction(producer->get(), -1));
-        REQUIRE(!e);
-    }
+    // Well-formed and correctly hashed, but not chained to the real record 2.
+    v1::EventEnvelope env;
+    env.set_stream_id("book/" + bad_book);
+    env.set_version(3);
+    env.mutable_account_opened()->set_book_id(bad_book);
+    forge_events_record(box, bad,
+                        events::seal(static_cast<std::uint32_t>(bad), 3, std::string(32, 'x'), events::serialize(env)).value,
+                        true);
     auto good_entry = c.submit({post_entry("y-je", good_book, "je-1", "1000", "4000", 10)});
     REQUIRE(good_entry.at("y-je").status() == v1::OUTCOME_STATUS_ACCEPTED);
     // The other partition is still projected.
@@ -444,4 +418,30 @@ TEST_CASE("a forged record in the events log stops its partition and status says
     INFO(again.log());
     CHECK(code == 3);
     CHECK(again.log().find("events partition " + std::to_string(bad)) != std::string::npos);
+}
+
+TEST_CASE("stores built from a log that is gone are rebuilt from the new log", "[integration][rebuild]") {
+    sandbox box("rebuild");
+    auto data = box.dir + "/data";
+    {
+        serve_process serve(box, "a", data);
+        client c(box);
+        REQUIRE(all_accepted(c.submit(chart("old", "acme")), 2));
+        auto r = c.submit({post_entry("old-je", "acme", "je-1", "1000", "4000", 900)});
+        REQUIRE(r.at("old-je").status() == v1::OUTCOME_STATUS_ACCEPTED);
+        balance_json(box, data, "acme", "1000", events::token_of(r.at("old-je")));
+        serve.terminate();
+    }
+    box.recreate_topics();  // same cluster, same topic names, an empty log
+    serve_process serve(box, "a", data);
+    client c(box);
+    // The processor forgot the old history: the same accounts can be opened again.
+    auto reopened = c.submit(chart("new", "acme"));
+    REQUIRE(all_accepted(reopened, 2));
+    auto token = events::token_of(reopened.at("new-sales"));
+    auto json = balance_json(box, data, "acme", "1000", token);
+    CHECK(json.find("\"debits_minor\":\"0\"") != std::string::npos);
+    CHECK(json.find("\"entry_count\":\"0\"") != std::string::npos);
+    serve.terminate();
+    CHECK(serve.log().find("rebuilding") != std::string::npos);
 }
