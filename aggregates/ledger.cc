@@ -4,6 +4,7 @@
 #include <map>
 
 #include "aggregates/validation.h"
+#include "events/codec.h"
 #include "events/int128.h"
 #include "events/limits.h"
 #include "events/overloaded.h"
@@ -11,44 +12,188 @@
 namespace daybook::aggregates {
 namespace {
 
-using events::account_opened;
-using events::entry_posted;
-using events::open_account;
-using events::post_entry;
-using events::side;
+using namespace events;
 
-std::string account_key(const events::book_id& book, const events::account_id& account) {
-    std::string k = "ledger/acct/";
-    k += book.value;
+constexpr int128 int64_max = std::numeric_limits<std::int64_t>::max();
+
+// ---- Keys -------------------------------------------------------------------------------------
+
+std::string key2(std::string_view kind, std::string_view a, std::string_view b) {
+    std::string k(kind);
+    k += a;
     k += '\0';
-    k += account.value;
+    k += b;
     return k;
 }
+std::string account_key(const book_id& b, const account_id& a) { return key2("ledger/acct/", b.value, a.value); }
+std::string entry_key(const book_id& b, const entry_id& e) { return key2("ledger/entry/", b.value, e.value); }
+std::string hold_key(const book_id& b, const hold_id& h) { return key2("ledger/hold/", b.value, h.value); }
+std::string book_key(const book_id& b) { return "ledger/book/" + b.value; }
+// Open holds of an account by side and deadline: value = amount still pending (u64 BE).
+std::string account_holds_prefix(const std::string& book, const std::string& account, char side) {
+    return key2("ledger/ahold/", book, account) + '\0' + side + '\0';
+}
+std::string account_hold_key(const std::string& book, const std::string& account, char side,
+                             std::int64_t expires, const std::string& hold) {
+    return account_holds_prefix(book, account, side) + be64(static_cast<std::uint64_t>(expires)) + hold;
+}
+// Open holds of a book by deadline (for expire_holds).
+std::string book_holds_prefix(const std::string& book) { return "ledger/hexp/" + book + '\0'; }
+std::string book_hold_key(const std::string& book, std::int64_t expires, const std::string& hold) {
+    return book_holds_prefix(book) + be64(static_cast<std::uint64_t>(expires)) + hold;
+}
 
-std::string entry_key(const events::book_id& book, const events::entry_id& entry) {
-    std::string k = "ledger/entry/";
-    k += book.value;
-    k += '\0';
-    k += entry.value;
-    return k;
+template <typename M>
+std::optional<M> read(const keyed_state& state, const std::string& key) {
+    auto raw = state.get(key);
+    if (!raw) return std::nullopt;
+    M m;
+    if (!m.ParseFromString(*raw)) std::abort();  // our own state: a bug or corruption
+    return m;
+}
+
+template <typename M>
+void write(keyed_state& state, const std::string& key, const M& m) {
+    state.put(key, m.SerializeAsString());
 }
 
 rejection reject(rejection_code code, std::string field, std::string detail) {
     return rejection{code, std::move(field), std::move(detail)};
 }
 
-std::optional<rejection> check_open(const open_account& c, const events::keyed_state& state) {
+const std::string id_rule = " must be 1-128 printable characters without spaces";
+
+bool in_closed_period(const keyed_state& state, const book_id& book, const std::string& date) {
+    auto b = read<v1::BookState>(state, book_key(book));
+    return b && !b->closed_through().empty() && date <= b->closed_through();
+}
+
+rejection period_rejection(const keyed_state& state, const book_id& book, const std::string& field,
+                           const std::string& date) {
+    auto b = read<v1::BookState>(state, book_key(book));
+    return reject(rejection_code::period_closed, field,
+                  "effective date " + date + " is in a closed period (closed through " +
+                      b->closed_through() + " by " + b->closed_by() + ")");
+}
+
+// ---- Balances and constraints -----------------------------------------------------------------
+
+// How a command changes one account; pending deltas may be negative (captures, releases).
+struct account_change {
+    int128 debits = 0, credits = 0, debits_pending = 0, credits_pending = 0;
+};
+
+std::optional<rejection> check_change(const keyed_state& state, const book_id& book, const v1::AccountState& a,
+                                      const account_change& d, std::int64_t now, const std::string& field) {
+    int128 debits = int128{a.debits_minor()} + d.debits, credits = int128{a.credits_minor()} + d.credits;
+    int128 dp = int128{a.debits_pending_minor()} + d.debits_pending;
+    int128 cp = int128{a.credits_pending_minor()} + d.credits_pending;
+    if (debits > int64_max || credits > int64_max || dp > int64_max || cp > int64_max)
+        return reject(rejection_code::amount_overflow, field,
+                      "account " + a.account_id() + " would exceed the largest representable total");
+    auto eff = ledger::effective_pending(state, book, a, now);
+    int128 eff_dp = int128{eff.debits} + d.debits_pending, eff_cp = int128{eff.credits} + d.credits_pending;
+    const auto& c = a.constraints();
+    if (c.debits_must_not_exceed_credits() && debits + eff_dp > credits + c.limit_minor())
+        return reject(rejection_code::exceeds_credits, field,
+                      "account " + a.account_id() + " would have debits " + to_decimal(debits + eff_dp) +
+                          " (pending included) above credits " + to_decimal(credits) + " plus limit " +
+                          std::to_string(c.limit_minor()));
+    if (c.credits_must_not_exceed_debits() && credits + eff_cp > debits + c.limit_minor())
+        return reject(rejection_code::exceeds_debits, field,
+                      "account " + a.account_id() + " would have credits " + to_decimal(credits + eff_cp) +
+                          " (pending included) above debits " + to_decimal(debits) + " plus limit " +
+                          std::to_string(c.limit_minor()));
+    return std::nullopt;
+}
+
+// Loads the accounts of a set of legs and checks existence, status and currency.
+struct leg_accounts {
+    std::map<std::string, v1::AccountState> by_id;
+};
+
+std::optional<rejection> load_leg_account(const keyed_state& state, const book_id& book, const leg& l,
+                                          const std::string& field, leg_accounts& out) {
+    if (out.by_id.count(l.account.value)) {
+        const auto& a = out.by_id[l.account.value];
+        if (a.currency() != l.amount.currency)
+            return reject(rejection_code::currency_mismatch, field + "currency",
+                          "account " + l.account.value + " is in " + a.currency() + ", the leg is in " +
+                              l.amount.currency);
+        return std::nullopt;
+    }
+    auto a = ledger::find_account(state, book, l.account);
+    if (!a)
+        return reject(rejection_code::account_not_found, field + "account_id",
+                      "account " + l.account.value + " does not exist in book " + book.value);
+    if (a->closed())
+        return reject(rejection_code::account_closed, field + "account_id",
+                      "account " + l.account.value + " is closed");
+    if (a->currency() != l.amount.currency)
+        return reject(rejection_code::currency_mismatch, field + "currency",
+                      "account " + l.account.value + " is in " + a->currency() + ", the leg is in " +
+                          l.amount.currency);
+    out.by_id.emplace(l.account.value, std::move(*a));
+    return std::nullopt;
+}
+
+// Balanced per currency, then overflow and constraints per account in leg order.
+std::optional<rejection> check_posting(const keyed_state& state, const book_id& book, const std::vector<leg>& legs,
+                                       const leg_accounts& accounts, std::int64_t now, const std::string& f) {
+    std::map<std::string, int128> net_by_currency;
+    for (const auto& l : legs)
+        net_by_currency[l.amount.currency] +=
+            l.direction == side::debit ? int128{l.amount.minor_units} : -int128{l.amount.minor_units};
+    for (const auto& [currency, net] : net_by_currency)
+        if (net != 0)
+            return reject(rejection_code::entry_unbalanced, f + "legs",
+                          "debits and credits in " + currency + " differ by " + to_decimal(net > 0 ? net : -net) +
+                              " minor units");
+    std::map<std::string, account_change> changes;
+    std::vector<std::pair<std::string, std::size_t>> order;  // account, first leg index
+    for (std::size_t i = 0; i < legs.size(); ++i) {
+        const auto& l = legs[i];
+        if (!changes.count(l.account.value)) order.emplace_back(l.account.value, i);
+        auto& c = changes[l.account.value];
+        (l.direction == side::debit ? c.debits : c.credits) += l.amount.minor_units;
+    }
+    for (const auto& [account, i] : order)
+        if (auto r = check_change(state, book, accounts.by_id.at(account), changes[account], now,
+                                  f + "legs[" + std::to_string(i) + "].amount_minor"))
+            return r;
+    return std::nullopt;
+}
+
+std::optional<rejection> check_constraints_shape(const constraints& c, const std::string& field) {
+    if (c.limit_minor < 0)
+        return reject(rejection_code::constraints_invalid, field + ".limit_minor",
+                      "limit must not be negative, got " + std::to_string(c.limit_minor));
+    if (c.debits_must_not_exceed_credits && c.credits_must_not_exceed_debits)
+        return reject(rejection_code::constraints_invalid, field,
+                      "debits_must_not_exceed_credits and credits_must_not_exceed_debits exclude each other");
+    return std::nullopt;
+}
+
+v1::Leg leg_proto(const leg& l) {
+    v1::Leg p;
+    p.set_account_id(l.account.value);
+    p.set_side(static_cast<v1::Side>(l.direction));
+    p.set_amount_minor(l.amount.minor_units);
+    p.set_currency(l.amount.currency);
+    return p;
+}
+
+// ---- Commands ---------------------------------------------------------------------------------
+
+using decided = result<std::vector<ledger::event>>;
+
+decided decide_open(const open_account& c, const keyed_state& state) {
     const std::string f = "open_account.";
-    if (!valid_id(c.book.value))
-        return reject(rejection_code::book_id_invalid, f + "book_id",
-                      "book_id must be 1-128 printable characters without spaces");
-    if (!valid_id(c.account.value))
-        return reject(rejection_code::account_id_invalid, f + "account_id",
-                      "account_id must be 1-128 printable characters without spaces");
+    if (!valid_id(c.account.value)) return reject(rejection_code::account_id_invalid, f + "account_id", "account_id" + id_rule);
     if (c.name.empty() || c.name.size() > limits::account_name_bytes_max)
         return reject(rejection_code::account_name_invalid, f + "name",
                       "name must be 1-" + std::to_string(limits::account_name_bytes_max) + " bytes");
-    if (c.type == events::account_type::unspecified || c.type > events::account_type::expense)
+    if (c.type == account_type::unspecified || c.type > account_type::expense)
         return reject(rejection_code::account_type_invalid, f + "type",
                       "type must be asset, liability, equity, revenue or expense");
     if (!valid_currency(c.currency))
@@ -58,24 +203,29 @@ std::optional<rejection> check_open(const open_account& c, const events::keyed_s
         return reject(rejection_code::scale_too_large, f + "scale",
                       "scale " + std::to_string(c.scale) + " is above the maximum of " +
                           std::to_string(limits::currency_scale_max) + " decimal places");
+    if (auto r = check_constraints_shape(c.limits, f + "constraints")) return *r;
     if (ledger::find_account(state, c.book, c.account))
         return reject(rejection_code::account_already_exists, f + "account_id",
                       "account " + c.account.value + " already exists in book " + c.book.value);
-    return std::nullopt;
+    if (!c.parent.value.empty()) {
+        auto parent = ledger::find_account(state, c.book, c.parent);
+        if (!parent)
+            return reject(rejection_code::parent_not_found, f + "parent_account_id",
+                          "parent account " + c.parent.value + " does not exist in book " + c.book.value);
+        if (parent->currency() != c.currency)
+            return reject(rejection_code::parent_currency_mismatch, f + "parent_account_id",
+                          "parent account " + c.parent.value + " is in " + parent->currency() + ", not " + c.currency);
+    }
+    return std::vector<ledger::event>{
+        account_opened{c.book, c.account, c.name, c.type, c.currency, c.scale, c.parent, c.limits}};
 }
 
 std::optional<rejection> check_entry_shape(const post_entry& c) {
     const std::string f = "post_entry.";
-    if (!valid_id(c.book.value))
-        return reject(rejection_code::book_id_invalid, f + "book_id",
-                      "book_id must be 1-128 printable characters without spaces");
-    if (!valid_id(c.entry.value))
-        return reject(rejection_code::entry_id_invalid, f + "entry_id",
-                      "entry_id must be 1-128 printable characters without spaces");
+    if (!valid_id(c.entry.value)) return reject(rejection_code::entry_id_invalid, f + "entry_id", "entry_id" + id_rule);
     if (!valid_date(c.effective_date))
         return reject(rejection_code::effective_date_invalid, f + "effective_date",
-                      "effective_date must be a calendar date YYYY-MM-DD, got '" +
-                          c.effective_date + "'");
+                      "effective_date must be a calendar date YYYY-MM-DD, got '" + c.effective_date + "'");
     if (c.memo.size() > limits::memo_bytes_max)
         return reject(rejection_code::memo_too_long, f + "memo",
                       "memo is " + std::to_string(c.memo.size()) + " bytes; the limit is " +
@@ -85,158 +235,531 @@ std::optional<rejection> check_entry_shape(const post_entry& c) {
                       "an entry needs at least 2 legs, got " + std::to_string(c.legs.size()));
     if (c.legs.size() > limits::entry_legs_max)
         return reject(rejection_code::entry_too_many_legs, f + "legs",
-                      "an entry has at most " + std::to_string(limits::entry_legs_max) +
-                          " legs, got " + std::to_string(c.legs.size()));
+                      "an entry has at most " + std::to_string(limits::entry_legs_max) + " legs, got " +
+                          std::to_string(c.legs.size()));
     for (std::size_t i = 0; i < c.legs.size(); ++i) {
         const auto& l = c.legs[i];
         const std::string lf = f + "legs[" + std::to_string(i) + "].";
         if (!valid_id(l.account.value))
-            return reject(rejection_code::account_id_invalid, lf + "account_id",
-                          "account_id must be 1-128 printable characters without spaces");
+            return reject(rejection_code::account_id_invalid, lf + "account_id", "account_id" + id_rule);
         if (l.direction != side::debit && l.direction != side::credit)
-            return reject(rejection_code::leg_side_invalid, lf + "side",
-                          "side must be debit or credit");
+            return reject(rejection_code::leg_side_invalid, lf + "side", "side must be debit or credit");
         if (l.amount.minor_units <= 0)
             return reject(rejection_code::amount_must_be_positive, lf + "amount_minor",
                           "amount must be positive, got " + std::to_string(l.amount.minor_units));
         if (!valid_currency(l.amount.currency))
             return reject(rejection_code::currency_invalid, lf + "currency",
-                          "currency must be 3-12 characters A-Z or 0-9, got '" +
-                              l.amount.currency + "'");
+                          "currency must be 3-12 characters A-Z or 0-9, got '" + l.amount.currency + "'");
     }
     return std::nullopt;
 }
 
-std::optional<rejection> check_post(const post_entry& c, const events::keyed_state& state) {
-    if (auto r = check_entry_shape(c)) return r;
+// An entry_id seen before: the same content is acknowledged, other content says what differs.
+decided decide_repeat(const post_entry& c, const v1::EntryState& existing) {
     const std::string f = "post_entry.";
+    if (existing.effective_date() != c.effective_date)
+        return reject(rejection_code::entry_exists_with_different_date, f + "effective_date",
+                      "entry " + c.entry.value + " exists with effective date " + existing.effective_date());
+    bool same_legs = static_cast<std::size_t>(existing.legs_size()) == c.legs.size();
+    for (std::size_t i = 0; same_legs && i < c.legs.size(); ++i)
+        same_legs = serialize(existing.legs(static_cast<int>(i))) == serialize(leg_proto(c.legs[i]));
+    if (!same_legs)
+        return reject(rejection_code::entry_exists_with_different_legs, f + "legs",
+                      "entry " + c.entry.value + " exists with other legs");
+    if (existing.memo() != c.memo)
+        return reject(rejection_code::entry_exists_with_different_memo, f + "memo",
+                      "entry " + c.entry.value + " exists with another memo");
+    return std::vector<ledger::event>{entry_repeat_acknowledged{c.book, c.entry}};
+}
+
+decided decide_post(const post_entry& c, const keyed_state& state, const decide_context& ctx) {
+    if (auto r = check_entry_shape(c)) return *r;
+    const std::string f = "post_entry.";
+    if (in_closed_period(state, c.book, c.effective_date))
+        return period_rejection(state, c.book, f + "effective_date", c.effective_date);
+    if (auto existing = ledger::find_entry(state, c.book, c.entry)) return decide_repeat(c, *existing);
+    leg_accounts accounts;
+    for (std::size_t i = 0; i < c.legs.size(); ++i)
+        if (auto r = load_leg_account(state, c.book, c.legs[i], f + "legs[" + std::to_string(i) + "].", accounts))
+            return *r;
+    if (auto r = check_posting(state, c.book, c.legs, accounts, ctx.now_ms, f)) return *r;
+    return std::vector<ledger::event>{entry_posted{c.book, c.entry, c.effective_date, c.memo, c.legs, {}}};
+}
+
+decided decide_constraints(const set_account_constraints& c, const keyed_state& state, const decide_context& ctx) {
+    const std::string f = "set_account_constraints.";
+    if (!valid_id(c.account.value)) return reject(rejection_code::account_id_invalid, f + "account_id", "account_id" + id_rule);
+    if (auto r = check_constraints_shape(c.limits, f + "constraints")) return *r;
+    auto a = ledger::find_account(state, c.book, c.account);
+    if (!a)
+        return reject(rejection_code::account_not_found, f + "account_id",
+                      "account " + c.account.value + " does not exist in book " + c.book.value);
+    v1::AccountState changed = *a;
+    changed.mutable_constraints()->set_debits_must_not_exceed_credits(c.limits.debits_must_not_exceed_credits);
+    changed.mutable_constraints()->set_credits_must_not_exceed_debits(c.limits.credits_must_not_exceed_debits);
+    changed.mutable_constraints()->set_limit_minor(c.limits.limit_minor);
+    if (auto r = check_change(state, c.book, changed, {}, ctx.now_ms, f + "constraints")) return *r;
+    return std::vector<ledger::event>{account_constraints_changed{c.book, c.account, c.limits}};
+}
+
+decided decide_close(const close_account& c, const keyed_state& state, const decide_context& ctx) {
+    const std::string f = "close_account.";
+    if (!valid_id(c.account.value)) return reject(rejection_code::account_id_invalid, f + "account_id", "account_id" + id_rule);
+    auto a = ledger::find_account(state, c.book, c.account);
+    if (!a)
+        return reject(rejection_code::account_not_found, f + "account_id",
+                      "account " + c.account.value + " does not exist in book " + c.book.value);
+    if (a->closed()) return reject(rejection_code::account_closed, f + "account_id", "account " + c.account.value + " is already closed");
+    auto eff = ledger::effective_pending(state, c.book, *a, ctx.now_ms);
+    if (eff.debits != 0 || eff.credits != 0)
+        return reject(rejection_code::account_has_open_holds, f + "account_id",
+                      "account " + c.account.value + " has open holds; release or capture them first");
+    if (a->debits_minor() != a->credits_minor())
+        return reject(rejection_code::account_balance_not_zero, f + "account_id",
+                      "account " + c.account.value + " has a balance of " +
+                          to_decimal(int128{a->debits_minor()} - a->credits_minor()) + " minor units");
+    return std::vector<ledger::event>{account_closed{c.book, c.account}};
+}
+
+decided decide_reopen(const reopen_account& c, const keyed_state& state) {
+    const std::string f = "reopen_account.";
+    if (!valid_id(c.account.value)) return reject(rejection_code::account_id_invalid, f + "account_id", "account_id" + id_rule);
+    auto a = ledger::find_account(state, c.book, c.account);
+    if (!a)
+        return reject(rejection_code::account_not_found, f + "account_id",
+                      "account " + c.account.value + " does not exist in book " + c.book.value);
+    if (!a->closed()) return reject(rejection_code::account_not_closed, f + "account_id", "account " + c.account.value + " is open");
+    return std::vector<ledger::event>{account_reopened{c.book, c.account}};
+}
+
+decided decide_place(const place_hold& c, const keyed_state& state, const decide_context& ctx) {
+    const std::string f = "place_hold.";
+    if (!valid_id(c.hold.value)) return reject(rejection_code::hold_id_invalid, f + "hold_id", "hold_id" + id_rule);
+    if (!valid_id(c.debit.value)) return reject(rejection_code::account_id_invalid, f + "debit_account_id", "account_id" + id_rule);
+    if (!valid_id(c.credit.value)) return reject(rejection_code::account_id_invalid, f + "credit_account_id", "account_id" + id_rule);
+    if (c.debit == c.credit)
+        return reject(rejection_code::hold_accounts_same, f + "credit_account_id", "a hold moves between two different accounts");
+    if (c.amount.minor_units <= 0)
+        return reject(rejection_code::amount_must_be_positive, f + "amount_minor",
+                      "amount must be positive, got " + std::to_string(c.amount.minor_units));
+    if (!valid_currency(c.amount.currency))
+        return reject(rejection_code::currency_invalid, f + "currency",
+                      "currency must be 3-12 characters A-Z or 0-9, got '" + c.amount.currency + "'");
+    if (c.expires_at_ms <= ctx.now_ms || c.expires_at_ms - ctx.now_ms > hold_duration_max_ms)
+        return reject(rejection_code::hold_expiry_invalid, f + "expires_at_ms",
+                      "expires_at_ms must be after now (" + std::to_string(ctx.now_ms) + ") and at most 400 days ahead");
+    if (ledger::find_hold(state, c.book, c.hold))
+        return reject(rejection_code::hold_already_exists, f + "hold_id", "hold " + c.hold.value + " already exists");
+    leg_accounts accounts;
+    if (auto r = load_leg_account(state, c.book, leg{c.debit, side::debit, c.amount}, f + "debit_", accounts)) return *r;
+    if (auto r = load_leg_account(state, c.book, leg{c.credit, side::credit, c.amount}, f + "credit_", accounts)) return *r;
+    if (auto r = check_change(state, c.book, accounts.by_id[c.debit.value], {0, 0, c.amount.minor_units, 0}, ctx.now_ms,
+                              f + "amount_minor"))
+        return *r;
+    if (auto r = check_change(state, c.book, accounts.by_id[c.credit.value], {0, 0, 0, c.amount.minor_units}, ctx.now_ms,
+                              f + "amount_minor"))
+        return *r;
+    return std::vector<ledger::event>{hold_placed{c.book, c.hold, c.debit, c.credit, c.amount, c.expires_at_ms, c.memo}};
+}
+
+// The hold a command names, still open and not expired.
+result<v1::HoldState> open_hold(const keyed_state& state, const book_id& book, const hold_id& hold,
+                                const std::string& f, std::int64_t now) {
+    auto h = ledger::find_hold(state, book, hold);
+    if (!h) return reject(rejection_code::hold_not_found, f + "hold_id", "hold " + hold.value + " does not exist");
+    if (h->status() != v1::HOLD_STATUS_OPEN)
+        return reject(rejection_code::hold_already_resolved, f + "hold_id",
+                      "hold " + hold.value + " is already " +
+                          (h->status() == v1::HOLD_STATUS_CAPTURED   ? "captured"
+                           : h->status() == v1::HOLD_STATUS_RELEASED ? "released"
+                                                                     : "expired"));
+    if (now >= h->expires_at_ms())
+        return reject(rejection_code::hold_expired, f + "hold_id",
+                      "hold " + hold.value + " expired at " + std::to_string(h->expires_at_ms()));
+    return *h;
+}
+
+decided decide_increase(const increase_hold& c, const keyed_state& state, const decide_context& ctx) {
+    const std::string f = "increase_hold.";
+    if (!valid_id(c.hold.value)) return reject(rejection_code::hold_id_invalid, f + "hold_id", "hold_id" + id_rule);
+    if (c.amount_minor <= 0)
+        return reject(rejection_code::amount_must_be_positive, f + "amount_minor",
+                      "amount must be positive, got " + std::to_string(c.amount_minor));
+    auto h = open_hold(state, c.book, c.hold, f, ctx.now_ms);
+    if (!h) return h.error();
+    if (int128{h->held_minor()} + c.amount_minor > int64_max)
+        return reject(rejection_code::amount_overflow, f + "amount_minor", "the hold would exceed the largest amount");
+    auto debit = ledger::find_account(state, c.book, account_id{h->debit_account_id()});
+    auto credit = ledger::find_account(state, c.book, account_id{h->credit_account_id()});
+    if (auto r = check_change(state, c.book, *debit, {0, 0, c.amount_minor, 0}, ctx.now_ms, f + "amount_minor")) return *r;
+    if (auto r = check_change(state, c.book, *credit, {0, 0, 0, c.amount_minor}, ctx.now_ms, f + "amount_minor")) return *r;
+    return std::vector<ledger::event>{hold_increased{c.book, c.hold, c.amount_minor}};
+}
+
+decided decide_capture(const capture_hold& c, const keyed_state& state, const decide_context& ctx) {
+    const std::string f = "capture_hold.";
+    if (!valid_id(c.hold.value)) return reject(rejection_code::hold_id_invalid, f + "hold_id", "hold_id" + id_rule);
+    if (!valid_id(c.entry.value)) return reject(rejection_code::entry_id_invalid, f + "entry_id", "entry_id" + id_rule);
+    if (c.amount_minor <= 0)
+        return reject(rejection_code::amount_must_be_positive, f + "amount_minor",
+                      "amount must be positive, got " + std::to_string(c.amount_minor));
+    if (!valid_date(c.effective_date))
+        return reject(rejection_code::effective_date_invalid, f + "effective_date",
+                      "effective_date must be a calendar date YYYY-MM-DD, got '" + c.effective_date + "'");
+    if (c.memo.size() > limits::memo_bytes_max)
+        return reject(rejection_code::memo_too_long, f + "memo", "memo is longer than " + std::to_string(limits::memo_bytes_max) + " bytes");
+    auto h = open_hold(state, c.book, c.hold, f, ctx.now_ms);
+    if (!h) return h.error();
+    std::int64_t remaining = h->held_minor() - h->captured_minor();
+    if (c.amount_minor > remaining)
+        return reject(rejection_code::capture_exceeds_hold, f + "amount_minor",
+                      "capture of " + std::to_string(c.amount_minor) + " exceeds the " + std::to_string(remaining) +
+                          " still held");
+    if (in_closed_period(state, c.book, c.effective_date))
+        return period_rejection(state, c.book, f + "effective_date", c.effective_date);
     if (ledger::entry_exists(state, c.book, c.entry))
         return reject(rejection_code::entry_already_exists, f + "entry_id",
                       "entry " + c.entry.value + " already exists in book " + c.book.value);
+    std::int64_t released = (c.final || c.amount_minor == remaining) ? remaining - c.amount_minor : 0;
+    int128 off_pending = int128{c.amount_minor} + released;
+    auto debit = ledger::find_account(state, c.book, account_id{h->debit_account_id()});
+    auto credit = ledger::find_account(state, c.book, account_id{h->credit_account_id()});
+    if (auto r = check_change(state, c.book, *debit, {c.amount_minor, 0, -off_pending, 0}, ctx.now_ms, f + "amount_minor"))
+        return *r;
+    if (auto r = check_change(state, c.book, *credit, {0, c.amount_minor, 0, -off_pending}, ctx.now_ms, f + "amount_minor"))
+        return *r;
+    return std::vector<ledger::event>{hold_captured{c.book, c.hold, c.entry, money{c.amount_minor, h->currency()},
+                                                    c.effective_date, released, account_id{h->debit_account_id()},
+                                                    account_id{h->credit_account_id()}, c.memo}};
+}
 
-    std::map<std::string, v1::AccountState> accounts;  // by account id, each read once
-    for (std::size_t i = 0; i < c.legs.size(); ++i) {
-        const auto& l = c.legs[i];
-        const std::string lf = f + "legs[" + std::to_string(i) + "].";
-        auto it = accounts.find(l.account.value);
-        if (it == accounts.end()) {
-            auto found = ledger::find_account(state, c.book, l.account);
-            if (!found)
-                return reject(rejection_code::account_not_found, lf + "account_id",
-                              "account " + l.account.value + " does not exist in book " +
-                                  c.book.value);
-            it = accounts.emplace(l.account.value, std::move(*found)).first;
+decided decide_release(const release_hold& c, const keyed_state& state, const decide_context& ctx) {
+    const std::string f = "release_hold.";
+    if (!valid_id(c.hold.value)) return reject(rejection_code::hold_id_invalid, f + "hold_id", "hold_id" + id_rule);
+    auto h = open_hold(state, c.book, c.hold, f, ctx.now_ms);
+    if (!h) return h.error();
+    return std::vector<ledger::event>{hold_released{c.book, c.hold, h->held_minor() - h->captured_minor(),
+                                                    account_id{h->debit_account_id()}, account_id{h->credit_account_id()}}};
+}
+
+decided decide_expire(const expire_holds& c, const keyed_state& state, const decide_context& ctx) {
+    auto prefix = book_holds_prefix(c.book.value);
+    auto rows = state.scan(prefix, prefix + be64(static_cast<std::uint64_t>(ctx.now_ms) + 1), expire_holds_batch_max);
+    std::vector<ledger::event> out;
+    for (const auto& [key, value] : rows) {
+        hold_id hold{key.substr(prefix.size() + 8)};
+        auto h = ledger::find_hold(state, c.book, hold);
+        if (!h) std::abort();  // the index only names open holds
+        out.push_back(hold_expired{c.book, hold, h->held_minor() - h->captured_minor(),
+                                   account_id{h->debit_account_id()}, account_id{h->credit_account_id()}});
+    }
+    if (out.empty())
+        return reject(rejection_code::no_expired_holds, "expire_holds.book_id",
+                      "book " + c.book.value + " has no open hold past its deadline");
+    return out;
+}
+
+decided decide_reverse(const reverse_entry& c, const keyed_state& state, const decide_context& ctx) {
+    const std::string f = "reverse_entry.";
+    if (!valid_id(c.entry.value)) return reject(rejection_code::entry_id_invalid, f + "entry_id", "entry_id" + id_rule);
+    if (!valid_id(c.reversal.value))
+        return reject(rejection_code::entry_id_invalid, f + "reversal_entry_id", "reversal_entry_id" + id_rule);
+    std::string date = c.effective_date.empty() ? utc_date(ctx.now_ms) : c.effective_date;
+    if (!valid_date(date))
+        return reject(rejection_code::effective_date_invalid, f + "effective_date",
+                      "effective_date must be a calendar date YYYY-MM-DD, got '" + date + "'");
+    if (c.memo.size() > limits::memo_bytes_max)
+        return reject(rejection_code::memo_too_long, f + "memo", "memo is longer than " + std::to_string(limits::memo_bytes_max) + " bytes");
+    auto original = ledger::find_entry(state, c.book, c.entry);
+    if (!original)
+        return reject(rejection_code::entry_not_found, f + "entry_id", "entry " + c.entry.value + " does not exist in book " + c.book.value);
+    if (!original->reversal_of().empty())
+        return reject(rejection_code::entry_is_reversal, f + "entry_id",
+                      "entry " + c.entry.value + " reverses " + original->reversal_of() + "; post a new entry instead");
+    if (!original->reversed_by().empty())
+        return reject(rejection_code::entry_already_reversed, f + "entry_id",
+                      "entry " + c.entry.value + " was already reversed by " + original->reversed_by());
+    if (in_closed_period(state, c.book, date)) return period_rejection(state, c.book, f + "effective_date", date);
+    if (ledger::entry_exists(state, c.book, c.reversal))
+        return reject(rejection_code::entry_already_exists, f + "reversal_entry_id",
+                      "entry " + c.reversal.value + " already exists in book " + c.book.value);
+    std::vector<leg> mirrored;
+    leg_accounts accounts;
+    for (int i = 0; i < original->legs_size(); ++i) {
+        const auto& l = original->legs(i);
+        mirrored.push_back(leg{account_id{l.account_id()}, l.side() == v1::SIDE_DEBIT ? side::credit : side::debit,
+                               money{l.amount_minor(), l.currency()}});
+        if (auto r = load_leg_account(state, c.book, mirrored.back(), f + "legs[" + std::to_string(i) + "].", accounts))
+            return *r;
+    }
+    if (auto r = check_posting(state, c.book, mirrored, accounts, ctx.now_ms, f)) return *r;
+    std::string memo = c.memo.empty() ? "Reversal of " + c.entry.value : c.memo;
+    return std::vector<ledger::event>{entry_posted{c.book, c.reversal, date, memo, mirrored, c.entry}};
+}
+
+decided decide_close_period(const close_period& c, const keyed_state& state, const decide_context& ctx) {
+    const std::string f = "close_period.";
+    if (!valid_date(c.through_date))
+        return reject(rejection_code::effective_date_invalid, f + "through_date",
+                      "through_date must be a calendar date YYYY-MM-DD, got '" + c.through_date + "'");
+    auto b = read<v1::BookState>(state, book_key(c.book));
+    if (b && !b->closed_through().empty() && c.through_date <= b->closed_through())
+        return reject(rejection_code::period_already_closed, f + "through_date",
+                      "book " + c.book.value + " is already closed through " + b->closed_through());
+    return std::vector<ledger::event>{period_closed{c.book, c.through_date, ctx.actor}};
+}
+
+decided decide_reopen_period(const reopen_period& c, const keyed_state& state, const decide_context& ctx) {
+    const std::string f = "reopen_period.";
+    auto b = read<v1::BookState>(state, book_key(c.book));
+    if (!b || b->closed_through().empty())
+        return reject(rejection_code::period_not_closed, f + "book_id", "book " + c.book.value + " has no closed period");
+    if (ctx.actor == b->closed_by())
+        return reject(rejection_code::reopen_requires_other_actor, f + "book_id",
+                      "the period was closed by " + b->closed_by() + "; another person must reopen it");
+    if (!c.through_date.empty() && (!valid_date(c.through_date) || c.through_date >= b->closed_through()))
+        return reject(rejection_code::reopen_date_invalid, f + "through_date",
+                      "through_date must be empty or a date before " + b->closed_through());
+    return std::vector<ledger::event>{period_reopened{c.book, c.through_date, ctx.actor}};
+}
+
+// The payload name of a command, as in daybook.proto (the prefix of rejection field paths).
+std::string_view command_name(const ledger::command& cmd) {
+    return std::visit(overloaded{
+                          [](const open_account&) { return "open_account"; },
+                          [](const post_entry&) { return "post_entry"; },
+                          [](const set_account_constraints&) { return "set_account_constraints"; },
+                          [](const close_account&) { return "close_account"; },
+                          [](const reopen_account&) { return "reopen_account"; },
+                          [](const place_hold&) { return "place_hold"; },
+                          [](const increase_hold&) { return "increase_hold"; },
+                          [](const capture_hold&) { return "capture_hold"; },
+                          [](const release_hold&) { return "release_hold"; },
+                          [](const expire_holds&) { return "expire_holds"; },
+                          [](const reverse_entry&) { return "reverse_entry"; },
+                          [](const close_period&) { return "close_period"; },
+                          [](const reopen_period&) { return "reopen_period"; },
+                      },
+                      cmd);
+}
+
+// ---- Evolve -----------------------------------------------------------------------------------
+
+void add_to_account(keyed_state& state, const book_id& book, const std::string& account, const account_change& d) {
+    auto a = ledger::find_account(state, book, account_id{account});
+    if (!a) return;  // decide guarantees it exists
+    a->set_debits_minor(a->debits_minor() + static_cast<std::int64_t>(d.debits));
+    a->set_credits_minor(a->credits_minor() + static_cast<std::int64_t>(d.credits));
+    a->set_debits_pending_minor(a->debits_pending_minor() + static_cast<std::int64_t>(d.debits_pending));
+    a->set_credits_pending_minor(a->credits_pending_minor() + static_cast<std::int64_t>(d.credits_pending));
+    write(state, account_key(book, account_id{account}), *a);
+}
+
+void index_hold(keyed_state& state, const book_id& book, const v1::HoldState& h) {
+    std::string remaining = be64(static_cast<std::uint64_t>(h.held_minor() - h.captured_minor()));
+    state.put(account_hold_key(book.value, h.debit_account_id(), 'd', h.expires_at_ms(), h.hold_id()), remaining);
+    state.put(account_hold_key(book.value, h.credit_account_id(), 'c', h.expires_at_ms(), h.hold_id()), remaining);
+    state.put(book_hold_key(book.value, h.expires_at_ms(), h.hold_id()), "");
+}
+
+void unindex_hold(keyed_state& state, const book_id& book, const v1::HoldState& h) {
+    state.erase(account_hold_key(book.value, h.debit_account_id(), 'd', h.expires_at_ms(), h.hold_id()));
+    state.erase(account_hold_key(book.value, h.credit_account_id(), 'c', h.expires_at_ms(), h.hold_id()));
+    state.erase(book_hold_key(book.value, h.expires_at_ms(), h.hold_id()));
+}
+
+void post_legs(keyed_state& state, const book_id& book, const std::vector<leg>& legs) {
+    std::map<std::string, account_change> changes;
+    for (const auto& l : legs) (l.direction == side::debit ? changes[l.account.value].debits : changes[l.account.value].credits) += l.amount.minor_units;
+    for (const auto& [account, change] : changes) add_to_account(state, book, account, change);
+}
+
+void record_entry(keyed_state& state, const book_id& book, const entry_id& entry, const std::string& date,
+                  const std::string& memo, const std::vector<leg>& legs, const entry_id& reversal_of) {
+    v1::EntryState e;
+    e.set_effective_date(date);
+    e.set_memo(memo);
+    for (const auto& l : legs) *e.add_legs() = leg_proto(l);
+    e.set_reversal_of(reversal_of.value);
+    write(state, entry_key(book, entry), e);
+    if (!reversal_of.value.empty()) {
+        if (auto original = ledger::find_entry(state, book, reversal_of)) {
+            original->set_reversed_by(entry.value);
+            write(state, entry_key(book, reversal_of), *original);
         }
-        if (it->second.currency() != l.amount.currency)
-            return reject(rejection_code::currency_mismatch, lf + "currency",
-                          "account " + l.account.value + " is in " + it->second.currency() +
-                              ", the leg is in " + l.amount.currency);
     }
+}
 
-    // Sums in 128 bits: a sum of up to 1024 int64 amounts cannot overflow them.
-    std::map<std::string, int128> net_by_currency;
-    for (const auto& l : c.legs)
-        net_by_currency[l.amount.currency] +=
-            l.direction == side::debit ? int128{l.amount.minor_units} : -int128{l.amount.minor_units};
-    for (const auto& [currency, net] : net_by_currency)
-        if (net != 0)
-            return reject(rejection_code::entry_unbalanced, f + "legs",
-                          "debits and credits in " + currency + " differ by " +
-                              to_decimal(net > 0 ? net : -net) +
-                              " minor units");
-
-    struct totals { int128 debits = 0, credits = 0; };
-    std::map<std::string, totals> after;
-    for (const auto& l : c.legs) {
-        auto& t = after[l.account.value];
-        if (t.debits == 0 && t.credits == 0) {
-            t.debits = accounts[l.account.value].debits_minor();
-            t.credits = accounts[l.account.value].credits_minor();
-        }
-        (l.direction == side::debit ? t.debits : t.credits) += l.amount.minor_units;
-    }
-    constexpr int128 max = std::numeric_limits<std::int64_t>::max();
-    for (std::size_t i = 0; i < c.legs.size(); ++i) {
-        const auto& t = after[c.legs[i].account.value];
-        if (t.debits > max || t.credits > max)
-            return reject(rejection_code::amount_overflow,
-                          f + "legs[" + std::to_string(i) + "].amount_minor",
-                          "account " + c.legs[i].account.value +
-                              " would exceed the largest representable total");
-    }
-    return std::nullopt;
+// A hold leaves the pending sums: released (or expired) amounts come off both accounts.
+void resolve_hold(keyed_state& state, const book_id& book, const hold_id& hold, std::int64_t released,
+                  v1::HoldStatus status) {
+    auto h = ledger::find_hold(state, book, hold);
+    if (!h) return;
+    unindex_hold(state, book, *h);
+    add_to_account(state, book, h->debit_account_id(), {0, 0, -released, 0});
+    add_to_account(state, book, h->credit_account_id(), {0, 0, 0, -released});
+    h->set_status(status);
+    write(state, hold_key(book, hold), *h);
 }
 
 }  // namespace
 
 std::string stream_of(const events::book_id& book) { return "book/" + book.value; }
 
-std::optional<v1::AccountState> ledger::find_account(const events::keyed_state& state,
-                                                     const events::book_id& book,
-                                                     const events::account_id& account) {
-    auto raw = state.get(account_key(book, account));
-    if (!raw) return std::nullopt;
-    v1::AccountState out;
-    if (!out.ParseFromString(*raw)) std::abort();  // our own state: a bug or corruption
-    return out;
+std::optional<v1::AccountState> ledger::find_account(const keyed_state& state, const book_id& book, const account_id& account) {
+    return read<v1::AccountState>(state, account_key(book, account));
 }
 
-bool ledger::entry_exists(const events::keyed_state& state, const events::book_id& book,
-                          const events::entry_id& entry) {
+std::optional<v1::EntryState> ledger::find_entry(const keyed_state& state, const book_id& book, const entry_id& entry) {
+    return read<v1::EntryState>(state, entry_key(book, entry));
+}
+
+std::optional<v1::HoldState> ledger::find_hold(const keyed_state& state, const book_id& book, const hold_id& hold) {
+    return read<v1::HoldState>(state, hold_key(book, hold));
+}
+
+bool ledger::entry_exists(const keyed_state& state, const book_id& book, const entry_id& entry) {
     return state.get(entry_key(book, entry)).has_value();
 }
 
-result<std::vector<ledger::event>> ledger::decide(const command& cmd,
-                                                  const events::keyed_state& state) {
-    return std::visit(
-        overloaded{
-            [&](const open_account& c) -> result<std::vector<event>> {
-                if (auto r = check_open(c, state)) return *r;
-                return std::vector<event>{
-                    account_opened{c.book, c.account, c.name, c.type, c.currency, c.scale}};
-            },
-            [&](const post_entry& c) -> result<std::vector<event>> {
-                if (auto r = check_post(c, state)) return *r;
-                return std::vector<event>{
-                    entry_posted{c.book, c.entry, c.effective_date, c.memo, c.legs}};
-            },
-        },
-        cmd);
+ledger::pending ledger::effective_pending(const keyed_state& state, const book_id& book, const v1::AccountState& a,
+                                          std::int64_t now_ms) {
+    // Holds past their deadline no longer count, swept or not: subtract what the deadline index
+    // still lists up to now. The sweeper keeps that list short.
+    constexpr std::size_t expired_unswept_max = 10000;
+    pending out{a.debits_pending_minor(), a.credits_pending_minor()};
+    auto until = be64(static_cast<std::uint64_t>(now_ms) + 1);
+    for (char side_tag : {'d', 'c'}) {
+        if ((side_tag == 'd' ? out.debits : out.credits) == 0) continue;
+        auto prefix = account_holds_prefix(book.value, a.account_id(), side_tag);
+        for (const auto& [key, value] : state.scan(prefix, prefix + until, expired_unswept_max))
+            (side_tag == 'd' ? out.debits : out.credits) -= static_cast<std::int64_t>(read_be64(value));
+    }
+    return out;
 }
 
-void ledger::evolve(events::keyed_state& state, const event& evt) {
-    std::visit(overloaded{
-                   [&](const account_opened& e) {
-                       v1::AccountState a;
-                       a.set_account_id(e.account.value);
-                       a.set_type(static_cast<v1::AccountType>(e.type));
-                       a.set_currency(e.currency);
-                       a.set_scale(e.scale);
-                       state.put(account_key(e.book, e.account), a.SerializeAsString());
-                   },
-                   [&](const entry_posted& e) {
-                       state.put(entry_key(e.book, e.entry), "1");
-                       // Legs of one account are summed before writing, so each row is read once.
-                       std::map<std::string, v1::AccountState> touched;
-                       for (const auto& l : e.legs) {
-                           auto it = touched.find(l.account.value);
-                           if (it == touched.end()) {
-                               auto found = find_account(state, e.book, l.account);
-                               if (!found) continue;  // decide guarantees it exists
-                               it = touched.emplace(l.account.value, std::move(*found)).first;
-                           }
-                           auto& a = it->second;
-                           if (l.direction == side::debit)
-                               a.set_debits_minor(a.debits_minor() + l.amount.minor_units);
-                           else
-                               a.set_credits_minor(a.credits_minor() + l.amount.minor_units);
-                       }
-                       for (const auto& [id, a] : touched)
-                           state.put(account_key(e.book, events::account_id{id}),
-                                     a.SerializeAsString());
-                   },
-               },
-               evt);
+result<std::vector<ledger::event>> ledger::decide(const command& cmd, const keyed_state& state,
+                                                  const decide_context& ctx) {
+    const book_id& book = std::visit([](const auto& c) -> const book_id& { return c.book; }, cmd);
+    if (!valid_id(book.value))
+        return reject(rejection_code::book_id_invalid, std::string(command_name(cmd)) + ".book_id", "book_id" + id_rule);
+    return std::visit(overloaded{
+                          [&](const open_account& c) { return decide_open(c, state); },
+                          [&](const post_entry& c) { return decide_post(c, state, ctx); },
+                          [&](const set_account_constraints& c) { return decide_constraints(c, state, ctx); },
+                          [&](const close_account& c) { return decide_close(c, state, ctx); },
+                          [&](const reopen_account& c) { return decide_reopen(c, state); },
+                          [&](const place_hold& c) { return decide_place(c, state, ctx); },
+                          [&](const increase_hold& c) { return decide_increase(c, state, ctx); },
+                          [&](const capture_hold& c) { return decide_capture(c, state, ctx); },
+                          [&](const release_hold& c) { return decide_release(c, state, ctx); },
+                          [&](const expire_holds& c) { return decide_expire(c, state, ctx); },
+                          [&](const reverse_entry& c) { return decide_reverse(c, state, ctx); },
+                          [&](const close_period& c) { return decide_close_period(c, state, ctx); },
+                          [&](const reopen_period& c) { return decide_reopen_period(c, state, ctx); },
+                      },
+                      cmd);
+}
+
+void ledger::evolve(keyed_state& state, const event& evt) {
+    std::visit(
+        overloaded{
+            [&](const account_opened& e) {
+                v1::AccountState a;
+                a.set_account_id(e.account.value);
+                a.set_type(static_cast<v1::AccountType>(e.type));
+                a.set_currency(e.currency);
+                a.set_scale(e.scale);
+                a.set_parent_account_id(e.parent.value);
+                a.mutable_constraints()->set_debits_must_not_exceed_credits(e.limits.debits_must_not_exceed_credits);
+                a.mutable_constraints()->set_credits_must_not_exceed_debits(e.limits.credits_must_not_exceed_debits);
+                a.mutable_constraints()->set_limit_minor(e.limits.limit_minor);
+                write(state, account_key(e.book, e.account), a);
+            },
+            [&](const entry_posted& e) {
+                record_entry(state, e.book, e.entry, e.effective_date, e.memo, e.legs, e.reversal_of);
+                post_legs(state, e.book, e.legs);
+            },
+            [&](const account_constraints_changed& e) {
+                auto a = find_account(state, e.book, e.account);
+                if (!a) return;
+                a->mutable_constraints()->set_debits_must_not_exceed_credits(e.limits.debits_must_not_exceed_credits);
+                a->mutable_constraints()->set_credits_must_not_exceed_debits(e.limits.credits_must_not_exceed_debits);
+                a->mutable_constraints()->set_limit_minor(e.limits.limit_minor);
+                write(state, account_key(e.book, e.account), *a);
+            },
+            [&](const account_closed& e) {
+                if (auto a = find_account(state, e.book, e.account)) {
+                    a->set_closed(true);
+                    write(state, account_key(e.book, e.account), *a);
+                }
+            },
+            [&](const account_reopened& e) {
+                if (auto a = find_account(state, e.book, e.account)) {
+                    a->set_closed(false);
+                    write(state, account_key(e.book, e.account), *a);
+                }
+            },
+            [&](const hold_placed& e) {
+                v1::HoldState h;
+                h.set_hold_id(e.hold.value);
+                h.set_debit_account_id(e.debit.value);
+                h.set_credit_account_id(e.credit.value);
+                h.set_currency(e.amount.currency);
+                h.set_held_minor(e.amount.minor_units);
+                h.set_expires_at_ms(e.expires_at_ms);
+                h.set_status(v1::HOLD_STATUS_OPEN);
+                h.set_memo(e.memo);
+                write(state, hold_key(e.book, e.hold), h);
+                index_hold(state, e.book, h);
+                add_to_account(state, e.book, e.debit.value, {0, 0, e.amount.minor_units, 0});
+                add_to_account(state, e.book, e.credit.value, {0, 0, 0, e.amount.minor_units});
+            },
+            [&](const hold_increased& e) {
+                auto h = find_hold(state, e.book, e.hold);
+                if (!h) return;
+                h->set_held_minor(h->held_minor() + e.amount_minor);
+                write(state, hold_key(e.book, e.hold), *h);
+                index_hold(state, e.book, *h);
+                add_to_account(state, e.book, h->debit_account_id(), {0, 0, e.amount_minor, 0});
+                add_to_account(state, e.book, h->credit_account_id(), {0, 0, 0, e.amount_minor});
+            },
+            [&](const hold_captured& e) {
+                auto h = find_hold(state, e.book, e.hold);
+                if (!h) return;
+                std::vector<leg> legs{leg{e.debit, side::debit, e.amount}, leg{e.credit, side::credit, e.amount}};
+                record_entry(state, e.book, e.entry, e.effective_date, e.memo, legs, {});
+                post_legs(state, e.book, legs);
+                add_to_account(state, e.book, e.debit.value, {0, 0, -e.amount.minor_units, 0});
+                add_to_account(state, e.book, e.credit.value, {0, 0, 0, -e.amount.minor_units});
+                h->set_captured_minor(h->captured_minor() + e.amount.minor_units);
+                write(state, hold_key(e.book, e.hold), *h);
+                if (h->captured_minor() + e.released_minor == h->held_minor())
+                    resolve_hold(state, e.book, e.hold, e.released_minor, v1::HOLD_STATUS_CAPTURED);
+                else
+                    index_hold(state, e.book, *h);
+            },
+            [&](const hold_released& e) {
+                resolve_hold(state, e.book, e.hold, e.released_minor, v1::HOLD_STATUS_RELEASED);
+            },
+            [&](const hold_expired& e) {
+                resolve_hold(state, e.book, e.hold, e.released_minor, v1::HOLD_STATUS_EXPIRED);
+            },
+            [&](const period_closed& e) {
+                v1::BookState b = read<v1::BookState>(state, book_key(e.book)).value_or(v1::BookState{});
+                b.set_closed_through(e.through_date);
+                b.set_closed_by(e.closed_by);
+                write(state, book_key(e.book), b);
+            },
+            [&](const period_reopened& e) {
+                v1::BookState b = read<v1::BookState>(state, book_key(e.book)).value_or(v1::BookState{});
+                b.set_closed_through(e.through_date);
+                if (e.through_date.empty()) b.clear_closed_by();
+                write(state, book_key(e.book), b);
+            },
+            [&](const entry_repeat_acknowledged&) {},
+        },
+        evt);
 }
 
 }  // namespace daybook::aggregates

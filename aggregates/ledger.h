@@ -1,24 +1,58 @@
 #pragma once
-// The general-ledger aggregate: a book of accounts and journal entries (routing key: book id).
+// The general-ledger aggregate: a book of accounts, journal entries, holds and period locks
+// (routing key: book id).
 //
-// The book's state is keyed (events/keyed_state.h): one row per account and one per entry id, so
-// a book never has to fit in memory; decide reads only the rows a command touches.
+// The book's state is keyed (events/keyed_state.h), one row per account, entry and hold plus
+// two indexes of open holds by deadline, so a book never has to fit in memory; decide reads only
+// the rows a command touches.
+//
+// Balances and constraints. An account has posted debits/credits and pending debits/credits (open
+// holds). A hold whose deadline has passed (now >= expires_at) no longer counts, whether or not
+// the sweeper has recorded its expiry yet. Constraints, checked after every change:
+//   debits_must_not_exceed_credits:  debits_posted + debits_pending  <= credits_posted + limit
+//   credits_must_not_exceed_debits:  credits_posted + credits_pending <= debits_posted + limit
+// Available balance = posted minus pending on the constrained side.
 //
 // decide checks rules in this fixed order and returns the first that is broken:
-//   open_account: book_id_invalid, account_id_invalid, account_name_invalid,
-//                 account_type_invalid, currency_invalid, scale_too_large,
-//                 account_already_exists.
-//   post_entry:   book_id_invalid, entry_id_invalid, effective_date_invalid, memo_too_long,
-//                 entry_too_few_legs, entry_too_many_legs,
-//                 then for each leg in order: account_id_invalid, leg_side_invalid,
-//                 amount_must_be_positive, currency_invalid;
-//                 entry_already_exists,
-//                 then for each leg in order: account_not_found, currency_mismatch;
-//                 entry_unbalanced (currencies in code order), amount_overflow (accounts in leg
-//                 order).
+//   every command:  book_id_invalid first.
+//   open_account:   account_id_invalid, account_name_invalid, account_type_invalid,
+//                   currency_invalid, scale_too_large, constraints_invalid,
+//                   account_already_exists, parent_not_found, parent_currency_mismatch.
+//   post_entry:     entry_id_invalid, effective_date_invalid, memo_too_long, entry_too_few_legs,
+//                   entry_too_many_legs, per leg: account_id_invalid, leg_side_invalid,
+//                   amount_must_be_positive, currency_invalid;
+//                   period_closed; an existing entry_id: identical -> entry_repeat_acknowledged,
+//                   else entry_exists_with_different_date / _legs / _memo;
+//                   per leg: account_not_found, account_closed, currency_mismatch;
+//                   entry_unbalanced (currencies in code order); amount_overflow and then
+//                   exceeds_credits / exceeds_debits (accounts in leg order).
+//   set_account_constraints: account_id_invalid, constraints_invalid, account_not_found,
+//                   exceeds_credits / exceeds_debits (the account must satisfy them now).
+//   close_account:  account_id_invalid, account_not_found, account_closed,
+//                   account_has_open_holds, account_balance_not_zero.
+//   reopen_account: account_id_invalid, account_not_found, account_not_closed.
+//   place_hold:     hold_id_invalid, account_id_invalid (debit, credit), hold_accounts_same,
+//                   amount_must_be_positive, currency_invalid, hold_expiry_invalid,
+//                   hold_already_exists, per account (debit, credit): account_not_found,
+//                   account_closed, currency_mismatch; amount_overflow, exceeds_credits /
+//                   exceeds_debits.
+//   increase_hold:  hold_id_invalid, amount_must_be_positive, hold_not_found,
+//                   hold_already_resolved, hold_expired, amount_overflow, exceeds_*.
+//   capture_hold:   hold_id_invalid, entry_id_invalid, amount_must_be_positive,
+//                   effective_date_invalid, memo_too_long, hold_not_found,
+//                   hold_already_resolved, hold_expired, capture_exceeds_hold, period_closed,
+//                   entry_already_exists, amount_overflow, exceeds_*.
+//   release_hold:   hold_id_invalid, hold_not_found, hold_already_resolved, hold_expired.
+//   expire_holds:   no_expired_holds.
+//   reverse_entry:  entry_id_invalid (entry, reversal), effective_date_invalid, memo_too_long,
+//                   entry_not_found, entry_is_reversal, entry_already_reversed, period_closed,
+//                   entry_already_exists, per leg: account_closed; amount_overflow, exceeds_*.
+//   close_period:   effective_date_invalid, period_already_closed.
+//   reopen_period:  period_not_closed, reopen_requires_other_actor, reopen_date_invalid.
 // decide is pure; evolve never fails and never decides.
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "daybook.pb.h"
@@ -28,19 +62,43 @@
 
 namespace daybook::aggregates {
 
+// What decide may know besides the command and the state: the processing clock and who asks.
+struct decide_context {
+    std::int64_t now_ms = 0;
+    std::string actor;
+};
+
+// Longest a hold may be placed for: 400 days.
+inline constexpr std::int64_t hold_duration_max_ms = 400LL * 24 * 3600 * 1000;
+// Most holds one expire_holds command records; the scheduler sends another for the rest.
+inline constexpr std::size_t expire_holds_batch_max = 1000;
+
 struct ledger {
     using command = events::ledger_command;
     using event = events::ledger_event;
 
-    static result<std::vector<event>> decide(const command& cmd, const events::keyed_state& state);
+    static result<std::vector<event>> decide(const command& cmd, const events::keyed_state& state,
+                                             const decide_context& ctx);
     static void evolve(events::keyed_state& state, const event& evt);
 
-    // Typed reads of the keyed state (also used by the projector's tests and tools).
+    // Typed reads of the keyed state.
     static std::optional<v1::AccountState> find_account(const events::keyed_state& state,
                                                         const events::book_id& book,
                                                         const events::account_id& account);
+    static std::optional<v1::EntryState> find_entry(const events::keyed_state& state,
+                                                    const events::book_id& book,
+                                                    const events::entry_id& entry);
+    static std::optional<v1::HoldState> find_hold(const events::keyed_state& state,
+                                                  const events::book_id& book,
+                                                  const events::hold_id& hold);
     static bool entry_exists(const events::keyed_state& state, const events::book_id& book,
                              const events::entry_id& entry);
+    // Pending amounts of an account that still count at `now` (expired, unswept holds excluded).
+    struct pending {
+        std::int64_t debits = 0, credits = 0;
+    };
+    static pending effective_pending(const events::keyed_state& state, const events::book_id& book,
+                                     const v1::AccountState& account, std::int64_t now_ms);
 };
 
 // Stream id of a book's events ("book/<book id>").

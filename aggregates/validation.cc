@@ -1,5 +1,8 @@
 #include "aggregates/validation.h"
 
+#include <chrono>
+#include <cstdio>
+
 #include "events/limits.h"
 
 namespace daybook::aggregates {
@@ -33,6 +36,15 @@ bool valid_date(std::string_view d) {
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     int max_day = days[month - 1] + (month == 2 && leap ? 1 : 0);
     return day <= max_day;
+}
+
+std::string utc_date(std::int64_t ms) {
+    using namespace std::chrono;
+    year_month_day ymd{floor<days>(sys_time<milliseconds>(milliseconds(ms)))};
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    return buf;
 }
 
 }  // namespace daybook::aggregates

@@ -1,6 +1,8 @@
 #pragma once
 // Shape checks shared by every decider: identifiers, currency codes, calendar dates.
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace daybook::aggregates {
@@ -11,5 +13,7 @@ bool valid_id(std::string_view id);
 bool valid_currency(std::string_view code);
 // A real calendar date written YYYY-MM-DD, years 1900..9999.
 bool valid_date(std::string_view date);
+// UTC calendar date YYYY-MM-DD of a time in milliseconds since the epoch.
+std::string utc_date(std::int64_t ms);
 
 }  // namespace daybook::aggregates

@@ -1,14 +1,11 @@
 #include "consumers/command_state.h"
 
-#include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <map>
 
 #include "aggregates/ledger.h"
 #include "events/ledger_codec.h"
 #include "events/overloaded.h"
-#include "projections/store.h"
 
 namespace daybook::consumers {
 namespace {
@@ -21,20 +18,13 @@ std::string idem_key(const std::string& routing_key, const std::string& command_
     return k;
 }
 
-// The stream and effective date a ledger event belongs to.
-void describe_ledger_event(const events::ledger_event& e, v1::EventEnvelope& out,
-                           std::int64_t now_ms) {
-    std::visit(overloaded{
-                   [&](const events::account_opened& a) {
-                       out.set_stream_id(aggregates::stream_of(a.book));
-                       out.set_effective_date(utc_date(now_ms));
-                   },
-                   [&](const events::entry_posted& p) {
-                       out.set_stream_id(aggregates::stream_of(p.book));
-                       out.set_effective_date(p.effective_date);
-                   },
-               },
-               e);
+// The stream and effective date a ledger event belongs to: postings carry their own date, every
+// other event takes the date of `now`.
+void describe_ledger_event(const events::ledger_event& e, v1::EventEnvelope& out, std::int64_t now_ms) {
+    std::visit([&](const auto& evt) { out.set_stream_id(aggregates::stream_of(evt.book)); }, e);
+    out.set_effective_date(utc_date(now_ms));
+    if (const auto* p = std::get_if<events::entry_posted>(&e)) out.set_effective_date(p->effective_date);
+    if (const auto* c = std::get_if<events::hold_captured>(&e)) out.set_effective_date(c->effective_date);
 }
 
 }  // namespace
@@ -63,7 +53,7 @@ std::optional<v1::IdempotencyRecord> find_command(const events::keyed_state& sta
 
 std::uint64_t stream_version(const events::keyed_state& state, const std::string& stream_id) {
     auto raw = state.get("ver/" + stream_id);
-    return raw ? projections::read_be64(*raw) : 0;
+    return raw ? events::read_be64(*raw) : 0;
 }
 
 result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope& command,
@@ -72,7 +62,7 @@ result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope&
     auto ledger_cmd = events::ledger_command_of(command);
     if (!ledger_cmd)
         return rejection{rejection_code::payload_missing, "payload", "the envelope carries no command"};
-    auto decided = aggregates::ledger::decide(*ledger_cmd, state);
+    auto decided = aggregates::ledger::decide(*ledger_cmd, state, aggregates::decide_context{now_ms, command.actor()});
     if (!decided) return decided.error();
     std::vector<v1::EventEnvelope> out;
     for (const auto& e : *decided) {
@@ -153,7 +143,7 @@ void apply_record(events::keyed_state& state, std::uint32_t partition, std::uint
         return;
     }
     if (auto e = events::ledger_event_of(envelope)) aggregates::ledger::evolve(state, *e);
-    state.put("ver/" + envelope.stream_id(), projections::be64(envelope.version()));
+    state.put("ver/" + envelope.stream_id(), events::be64(envelope.version()));
 
     // The first event of a command creates its idempotency record; later ones add their refs.
     auto key = idem_key(envelope.routing_key(), envelope.command_id());
@@ -186,15 +176,6 @@ v1::Outcome rejected_outcome(const v1::CommandRejected& r, std::int64_t recorded
     o.set_detail(r.detail());
     o.set_recorded_at_ms(recorded_at_ms);
     return o;
-}
-
-std::string utc_date(std::int64_t ms) {
-    using namespace std::chrono;
-    year_month_day ymd{floor<days>(sys_time<milliseconds>(milliseconds(ms)))};
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-    return buf;
 }
 
 }  // namespace daybook::consumers

@@ -18,6 +18,7 @@
 
 #include "daybook.pb.h"
 #include "events/keyed_state.h"
+#include "aggregates/validation.h"
 #include "events/result.h"
 
 namespace daybook::consumers {
@@ -35,6 +36,7 @@ std::uint64_t stream_version(const events::keyed_state& state, const std::string
 result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope& command,
                                                       const events::keyed_state& state,
                                                       std::int64_t now_ms);
+using aggregates::utc_date;
 
 // What the processor stamps on every record it appends for a command.
 struct record_context {
@@ -59,8 +61,5 @@ void apply_record(events::keyed_state& state, std::uint32_t partition, std::uint
 
 // The outcome a command_rejected record stands for.
 v1::Outcome rejected_outcome(const v1::CommandRejected& rejected, std::int64_t recorded_at_ms);
-
-// UTC calendar date YYYY-MM-DD of a time in milliseconds since the epoch.
-std::string utc_date(std::int64_t ms);
 
 }  // namespace daybook::consumers

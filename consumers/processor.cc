@@ -175,6 +175,8 @@ struct processor::impl {
     result<ok_t, std::string> check_store_identity() {
         auto identity = log_identity(consumer.get(), topics.events());
         if (!identity) return std::string("cannot read the Kafka cluster id (is the broker up?)");
+        // The state layout version is part of the identity: a store of another layout is rebuilt.
+        *identity += "/processor-state-v2";
         if (auto before = store.adopt_identity(*identity)) {
             log->warn("store was built from {} but the log is {}: rebuilding from the log", *before, *identity);
             store.erase_prefix("p/");

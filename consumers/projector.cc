@@ -15,7 +15,7 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 constexpr const char* mismatch_marker = "store does not match the log";
-constexpr const char* row_prefixes[] = {"bal/", "entry/", "stmt/", "tb/", "ver/", "pos/", "stop/"};
+constexpr const char* row_prefixes[] = {"bal/", "book/", "day/", "entry/", "hold/", "stmt/", "tb/", "ver/", "pos/", "stop/"};
 
 }  // namespace
 
@@ -52,6 +52,8 @@ struct projector::impl {
         if (!count) return count.error();
         auto identity = log_identity(consumer.get(), topics.events());
         if (!identity) return std::string("cannot read the Kafka cluster id (is the broker up?)");
+        // The row layout version is part of the identity: a store of another layout is rebuilt.
+        *identity += "/projection-rows-v2";
         if (auto before = store.adopt_identity(*identity)) {
             log->warn("projection store was built from {} but the log is {}: rebuilding", *before, *identity);
             wipe();

@@ -99,24 +99,26 @@ command_read read_command(std::string_view value) {
 }
 
 std::string routing_key_of(const v1::CommandEnvelope& envelope) {
-    switch (envelope.payload_case()) {
-        case v1::CommandEnvelope::kOpenAccount: return envelope.open_account().book_id();
-        case v1::CommandEnvelope::kPostEntry: return envelope.post_entry().book_id();
-        case v1::CommandEnvelope::PAYLOAD_NOT_SET: return {};
-    }
-    return {};
+    // Every command's payload names its aggregate in field 1 (book_id for the ledger), so the
+    // routing key is read generically: a new command cannot forget to declare it.
+    if (envelope.payload_case() == v1::CommandEnvelope::PAYLOAD_NOT_SET) return {};
+    const auto* refl = envelope.GetReflection();
+    const auto* field = envelope.GetDescriptor()->FindFieldByNumber(envelope.payload_case());
+    const auto& payload = refl->GetMessage(envelope, field);
+    const auto* key = payload.GetDescriptor()->FindFieldByNumber(1);
+    if (!key || key->type() != google::protobuf::FieldDescriptor::TYPE_STRING) std::abort();
+    return payload.GetReflection()->GetString(payload, key);
 }
 
 std::string fingerprint_of(const v1::CommandEnvelope& envelope) {
+    // Only the payload (with its field number) counts: ids, actor and any envelope field added
+    // later never change a command's fingerprint.
     v1::CommandEnvelope payload_only;
-    switch (envelope.payload_case()) {
-        case v1::CommandEnvelope::kOpenAccount:
-            *payload_only.mutable_open_account() = envelope.open_account();
-            break;
-        case v1::CommandEnvelope::kPostEntry:
-            *payload_only.mutable_post_entry() = envelope.post_entry();
-            break;
-        case v1::CommandEnvelope::PAYLOAD_NOT_SET: break;
+    if (envelope.payload_case() != v1::CommandEnvelope::PAYLOAD_NOT_SET) {
+        const auto* field = envelope.GetDescriptor()->FindFieldByNumber(envelope.payload_case());
+        payload_only.GetReflection()
+            ->MutableMessage(&payload_only, field)
+            ->CopyFrom(envelope.GetReflection()->GetMessage(envelope, field));
     }
     return sha256(serialize(payload_only));
 }

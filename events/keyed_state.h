@@ -4,18 +4,43 @@
 // memory_state. One interface, so tests and production run the same decide/evolve code.
 // Not thread-safe: one writer per partition.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace daybook::events {
 
+// Big-endian fixed-width encodings, so keys sort numerically.
+inline std::string be32(std::uint32_t v) {
+    std::string out(4, '\0');
+    for (int i = 0; i < 4; ++i) out[3 - i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    return out;
+}
+inline std::string be64(std::uint64_t v) {
+    std::string out(8, '\0');
+    for (int i = 0; i < 8; ++i) out[7 - i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    return out;
+}
+inline std::uint64_t read_be64(std::string_view b) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < 8 && i < b.size(); ++i) v = (v << 8) | static_cast<unsigned char>(b[i]);
+    return v;
+}
+
 class keyed_state {
 public:
+    using row = std::pair<std::string, std::string>;
     virtual ~keyed_state() = default;
     virtual std::optional<std::string> get(std::string_view key) const = 0;
     virtual void put(std::string_view key, std::string_view value) = 0;
+    virtual void erase(std::string_view key) = 0;
+    // Rows whose key starts with `prefix` and is below `until` (when not empty), in key order, at
+    // most `limit` of them. Indexes (holds by expiry) are read this way, never whole tables.
+    virtual std::vector<row> scan(std::string_view prefix, std::string_view until, std::size_t limit) const = 0;
 };
 
 class memory_state final : public keyed_state {
@@ -27,6 +52,16 @@ public:
     }
     void put(std::string_view key, std::string_view value) override {
         rows_[std::string(key)] = std::string(value);
+    }
+    void erase(std::string_view key) override { rows_.erase(std::string(key)); }
+    std::vector<row> scan(std::string_view prefix, std::string_view until, std::size_t limit) const override {
+        std::vector<row> out;
+        for (auto it = rows_.lower_bound(std::string(prefix)); it != rows_.end() && out.size() < limit; ++it) {
+            if (!std::string_view(it->first).starts_with(prefix)) break;
+            if (!until.empty() && it->first >= until) break;
+            out.emplace_back(it->first, it->second);
+        }
+        return out;
     }
     const std::map<std::string, std::string>& rows() const { return rows_; }
 

@@ -19,6 +19,7 @@ struct id {
 using book_id = id<struct book_tag>;
 using account_id = id<struct account_tag>;
 using entry_id = id<struct entry_tag>;
+using hold_id = id<struct hold_tag>;
 
 // Numbers match daybook.v1.AccountType and daybook.v1.Side; 0 means "not given".
 enum class account_type : std::uint8_t { unspecified = 0, asset, liability, equity, revenue, expense };
@@ -38,6 +39,14 @@ struct leg {
     bool operator==(const leg&) const = default;
 };
 
+// Balance constraints of an account (see daybook.proto AccountConstraints).
+struct constraints {
+    bool debits_must_not_exceed_credits = false;
+    bool credits_must_not_exceed_debits = false;
+    std::int64_t limit_minor = 0;
+    bool operator==(const constraints&) const = default;
+};
+
 // Commands.
 struct open_account {
     book_id book;
@@ -46,7 +55,89 @@ struct open_account {
     account_type type = account_type::unspecified;
     std::string currency;
     std::uint32_t scale = 0;
+    account_id parent;  // empty: a root account
+    constraints limits;
     bool operator==(const open_account&) const = default;
+};
+
+struct set_account_constraints {
+    book_id book;
+    account_id account;
+    constraints limits;
+    bool operator==(const set_account_constraints&) const = default;
+};
+
+struct close_account {
+    book_id book;
+    account_id account;
+    bool operator==(const close_account&) const = default;
+};
+
+struct reopen_account {
+    book_id book;
+    account_id account;
+    bool operator==(const reopen_account&) const = default;
+};
+
+struct place_hold {
+    book_id book;
+    hold_id hold;
+    account_id debit;
+    account_id credit;
+    money amount;
+    std::int64_t expires_at_ms = 0;
+    std::string memo;
+    bool operator==(const place_hold&) const = default;
+};
+
+struct increase_hold {
+    book_id book;
+    hold_id hold;
+    std::int64_t amount_minor = 0;
+    bool operator==(const increase_hold&) const = default;
+};
+
+struct capture_hold {
+    book_id book;
+    hold_id hold;
+    entry_id entry;
+    std::int64_t amount_minor = 0;
+    std::string effective_date;
+    bool final = false;
+    std::string memo;
+    bool operator==(const capture_hold&) const = default;
+};
+
+struct release_hold {
+    book_id book;
+    hold_id hold;
+    bool operator==(const release_hold&) const = default;
+};
+
+struct expire_holds {
+    book_id book;
+    bool operator==(const expire_holds&) const = default;
+};
+
+struct reverse_entry {
+    book_id book;
+    entry_id entry;
+    entry_id reversal;
+    std::string effective_date;
+    std::string memo;
+    bool operator==(const reverse_entry&) const = default;
+};
+
+struct close_period {
+    book_id book;
+    std::string through_date;
+    bool operator==(const close_period&) const = default;
+};
+
+struct reopen_period {
+    book_id book;
+    std::string through_date;
+    bool operator==(const reopen_period&) const = default;
 };
 
 struct post_entry {
@@ -66,6 +157,8 @@ struct account_opened {
     account_type type = account_type::unspecified;
     std::string currency;
     std::uint32_t scale = 0;
+    account_id parent;
+    constraints limits;
     bool operator==(const account_opened&) const = default;
 };
 
@@ -75,10 +168,106 @@ struct entry_posted {
     std::string effective_date;
     std::string memo;
     std::vector<leg> legs;
+    entry_id reversal_of;  // empty unless this entry reverses another
     bool operator==(const entry_posted&) const = default;
 };
 
-using ledger_command = std::variant<open_account, post_entry>;
-using ledger_event = std::variant<account_opened, entry_posted>;
+struct account_constraints_changed {
+    book_id book;
+    account_id account;
+    constraints limits;
+    bool operator==(const account_constraints_changed&) const = default;
+};
+
+struct account_closed {
+    book_id book;
+    account_id account;
+    bool operator==(const account_closed&) const = default;
+};
+
+struct account_reopened {
+    book_id book;
+    account_id account;
+    bool operator==(const account_reopened&) const = default;
+};
+
+struct hold_placed {
+    book_id book;
+    hold_id hold;
+    account_id debit;
+    account_id credit;
+    money amount;
+    std::int64_t expires_at_ms = 0;
+    std::string memo;
+    bool operator==(const hold_placed&) const = default;
+};
+
+struct hold_increased {
+    book_id book;
+    hold_id hold;
+    std::int64_t amount_minor = 0;
+    bool operator==(const hold_increased&) const = default;
+};
+
+// A capture posts `amount` from debit to credit and takes amount + released off the pending sums.
+struct hold_captured {
+    book_id book;
+    hold_id hold;
+    entry_id entry;
+    money amount;
+    std::string effective_date;
+    std::int64_t released_minor = 0;
+    account_id debit;
+    account_id credit;
+    std::string memo;
+    bool operator==(const hold_captured&) const = default;
+};
+
+struct hold_released {
+    book_id book;
+    hold_id hold;
+    std::int64_t released_minor = 0;
+    account_id debit;
+    account_id credit;
+    bool operator==(const hold_released&) const = default;
+};
+
+struct hold_expired {
+    book_id book;
+    hold_id hold;
+    std::int64_t released_minor = 0;
+    account_id debit;
+    account_id credit;
+    bool operator==(const hold_expired&) const = default;
+};
+
+struct period_closed {
+    book_id book;
+    std::string through_date;
+    std::string closed_by;
+    bool operator==(const period_closed&) const = default;
+};
+
+struct period_reopened {
+    book_id book;
+    std::string through_date;
+    std::string reopened_by;
+    bool operator==(const period_reopened&) const = default;
+};
+
+struct entry_repeat_acknowledged {
+    book_id book;
+    entry_id entry;
+    bool operator==(const entry_repeat_acknowledged&) const = default;
+};
+
+using ledger_command =
+    std::variant<open_account, post_entry, set_account_constraints, close_account, reopen_account,
+                 place_hold, increase_hold, capture_hold, release_hold, expire_holds, reverse_entry,
+                 close_period, reopen_period>;
+using ledger_event =
+    std::variant<account_opened, entry_posted, account_constraints_changed, account_closed,
+                 account_reopened, hold_placed, hold_increased, hold_captured, hold_released,
+                 hold_expired, period_closed, period_reopened, entry_repeat_acknowledged>;
 
 }  // namespace daybook::events

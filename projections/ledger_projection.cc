@@ -40,6 +40,8 @@ std::optional<M> read_row(const store& s, const std::string& key) {
     return m;
 }
 
+std::string account_row(const std::string& book, const std::string& account) { return join("bal/", book, account); }
+
 void apply_opened(events::keyed_state& rows, const events::account_opened& e) {
     v1::ProjectedAccount a;
     a.set_book_id(e.book.value);
@@ -48,7 +50,11 @@ void apply_opened(events::keyed_state& rows, const events::account_opened& e) {
     a.set_type(static_cast<v1::AccountType>(e.type));
     a.set_currency(e.currency);
     a.set_scale(e.scale);
-    rows.put(join("bal/", e.book.value, e.account.value), events::serialize(a));
+    a.set_parent_account_id(e.parent.value);
+    a.mutable_constraints()->set_debits_must_not_exceed_credits(e.limits.debits_must_not_exceed_credits);
+    a.mutable_constraints()->set_credits_must_not_exceed_debits(e.limits.credits_must_not_exceed_debits);
+    a.mutable_constraints()->set_limit_minor(e.limits.limit_minor);
+    rows.put(account_row(e.book.value, e.account.value), events::serialize(a));
     auto tb_key = join("tb/", e.book.value, e.currency);
     auto tb = read_row<v1::TrialBalanceRow>(rows, tb_key).value_or(v1::TrialBalanceRow{});
     if (tb.book_id().empty()) {
@@ -61,21 +67,60 @@ void apply_opened(events::keyed_state& rows, const events::account_opened& e) {
     rows.put(tb_key, events::serialize(tb));
 }
 
-void apply_posted(events::keyed_state& rows, const events::entry_posted& e,
-                  const v1::EventEnvelope& envelope, std::uint32_t partition, std::uint64_t seq) {
+// Changes one account row; the decider guaranteed it exists.
+template <typename F>
+void update_account(events::keyed_state& rows, const std::string& book, const std::string& account, F&& change) {
+    auto key = account_row(book, account);
+    auto a = read_row<v1::ProjectedAccount>(rows, key);
+    if (!a) std::abort();
+    change(*a);
+    rows.put(key, events::serialize(*a));
+}
+
+void add_pending(events::keyed_state& rows, const std::string& book, const std::string& debit,
+                 const std::string& credit, std::int64_t amount) {
+    update_account(rows, book, debit, [&](auto& a) { a.set_debits_pending_minor(a.debits_pending_minor() + amount); });
+    update_account(rows, book, credit, [&](auto& a) { a.set_credits_pending_minor(a.credits_pending_minor() + amount); });
+}
+
+// A posting: entry view, account totals, statement lines, day deltas, trial balance.
+struct posting {
+    const std::string& book;
+    const std::string& entry;
+    const std::string& date;
+    const std::string& memo;
+    const std::vector<events::leg>& legs;
+    const std::string& reversal_of;
+};
+
+void apply_posting(events::keyed_state& rows, const posting& e, const v1::EventEnvelope& envelope,
+                   std::uint32_t partition, std::uint64_t seq) {
     v1::EntryView view;
-    *view.mutable_entry() = envelope.entry_posted();
+    auto* entry = view.mutable_entry();
+    entry->set_book_id(e.book);
+    entry->set_entry_id(e.entry);
+    entry->set_effective_date(e.date);
+    entry->set_memo(e.memo);
+    entry->set_reversal_of(e.reversal_of);
+    for (const auto& l : e.legs) {
+        auto* pl = entry->add_legs();
+        pl->set_account_id(l.account.value);
+        pl->set_side(static_cast<v1::Side>(l.direction));
+        pl->set_amount_minor(l.amount.minor_units);
+        pl->set_currency(l.amount.currency);
+    }
     view.set_partition(partition);
     view.set_seq(seq);
     view.set_recorded_at_ms(envelope.recorded_at_ms());
     view.set_actor(envelope.actor());
     view.set_command_id(envelope.command_id());
-    rows.put(join("entry/", e.book.value, e.entry.value), events::serialize(view));
+    rows.put(join("entry/", e.book, e.entry), events::serialize(view));
 
     std::map<std::string, v1::ProjectedAccount> touched;
+    std::map<std::string, v1::DayDelta> days;
     std::map<std::string, std::pair<int128, int128>> by_currency;
     for (const auto& l : e.legs) {
-        auto key = join("bal/", e.book.value, l.account.value);
+        auto key = account_row(e.book, l.account.value);
         auto it = touched.find(key);
         if (it == touched.end()) {
             auto a = read_row<v1::ProjectedAccount>(rows, key);
@@ -90,28 +135,132 @@ void apply_posted(events::keyed_state& rows, const events::entry_posted& e,
         a.set_statement_lines(a.statement_lines() + 1);
         v1::StatementLine line;
         line.set_line(a.statement_lines());
-        line.set_entry_id(e.entry.value);
-        line.set_effective_date(e.effective_date);
+        line.set_entry_id(e.entry);
+        line.set_effective_date(e.date);
         line.set_memo(e.memo);
         line.set_side(static_cast<v1::Side>(l.direction));
         line.set_amount_minor(l.amount.minor_units);
         line.set_balance_minor(a.debits_minor() - a.credits_minor());
         line.set_partition(partition);
         line.set_seq(seq);
-        rows.put(join("stmt/", e.book.value, l.account.value) + '\0' + be64(line.line()),
-                 events::serialize(line));
+        rows.put(join("stmt/", e.book, l.account.value) + '\0' + be64(line.line()), events::serialize(line));
+        auto day_key = join("day/", e.book, l.account.value) + '\0' + e.date;
+        auto& day = days.try_emplace(day_key, read_row<v1::DayDelta>(rows, day_key).value_or(v1::DayDelta{})).first->second;
+        if (debit) day.set_debits_minor(day.debits_minor() + l.amount.minor_units);
+        else day.set_credits_minor(day.credits_minor() + l.amount.minor_units);
         auto& sums = by_currency[l.amount.currency];
         (debit ? sums.first : sums.second) += l.amount.minor_units;
     }
     for (const auto& [key, a] : touched) rows.put(key, events::serialize(a));
+    for (const auto& [key, d] : days) rows.put(key, events::serialize(d));
     for (const auto& [currency, sums] : by_currency) {
-        auto tb_key = join("tb/", e.book.value, currency);
+        auto tb_key = join("tb/", e.book, currency);
         auto tb = read_row<v1::TrialBalanceRow>(rows, tb_key);
         if (!tb) std::abort();
         tb->set_debits_minor(to_decimal(parse_decimal(tb->debits_minor()) + sums.first));
         tb->set_credits_minor(to_decimal(parse_decimal(tb->credits_minor()) + sums.second));
         rows.put(tb_key, events::serialize(*tb));
     }
+}
+
+void put_hold(events::keyed_state& rows, const std::string& book, const v1::HoldState& h, std::int64_t released,
+              std::uint32_t partition, std::uint64_t seq) {
+    v1::ProjectedHold ph;
+    ph.set_book_id(book);
+    *ph.mutable_hold() = h;
+    ph.set_released_minor(released);
+    ph.set_partition(partition);
+    ph.set_seq(seq);
+    rows.put(join("hold/", book, h.hold_id()), events::serialize(ph));
+}
+
+std::optional<v1::ProjectedHold> get_hold(const events::keyed_state& rows, const std::string& book,
+                                          const std::string& hold) {
+    return read_row<v1::ProjectedHold>(rows, join("hold/", book, hold));
+}
+
+// Released, expired or finally captured: the rest leaves the pending sums.
+void resolve_hold(events::keyed_state& rows, const std::string& book, const std::string& hold, std::int64_t released,
+                  v1::HoldStatus status, std::uint32_t partition, std::uint64_t seq) {
+    auto ph = get_hold(rows, book, hold);
+    if (!ph) std::abort();
+    add_pending(rows, book, ph->hold().debit_account_id(), ph->hold().credit_account_id(), -released);
+    ph->mutable_hold()->set_status(status);
+    put_hold(rows, book, ph->hold(), ph->released_minor() + released, partition, seq);
+}
+
+void apply_ledger_event(events::keyed_state& rows, const events::ledger_event& event, const v1::EventEnvelope& envelope,
+                        std::uint32_t partition, std::uint64_t seq) {
+    using namespace events;
+    std::visit(
+        overloaded{
+            [&](const account_opened& e) { apply_opened(rows, e); },
+            [&](const entry_posted& e) {
+                apply_posting(rows, {e.book.value, e.entry.value, e.effective_date, e.memo, e.legs, e.reversal_of.value},
+                              envelope, partition, seq);
+            },
+            [&](const account_constraints_changed& e) {
+                update_account(rows, e.book.value, e.account.value, [&](auto& a) {
+                    a.mutable_constraints()->set_debits_must_not_exceed_credits(e.limits.debits_must_not_exceed_credits);
+                    a.mutable_constraints()->set_credits_must_not_exceed_debits(e.limits.credits_must_not_exceed_debits);
+                    a.mutable_constraints()->set_limit_minor(e.limits.limit_minor);
+                });
+            },
+            [&](const account_closed& e) { update_account(rows, e.book.value, e.account.value, [](auto& a) { a.set_closed(true); }); },
+            [&](const account_reopened& e) { update_account(rows, e.book.value, e.account.value, [](auto& a) { a.set_closed(false); }); },
+            [&](const hold_placed& e) {
+                v1::HoldState h;
+                h.set_hold_id(e.hold.value);
+                h.set_debit_account_id(e.debit.value);
+                h.set_credit_account_id(e.credit.value);
+                h.set_currency(e.amount.currency);
+                h.set_held_minor(e.amount.minor_units);
+                h.set_expires_at_ms(e.expires_at_ms);
+                h.set_status(v1::HOLD_STATUS_OPEN);
+                h.set_memo(e.memo);
+                put_hold(rows, e.book.value, h, 0, partition, seq);
+                add_pending(rows, e.book.value, e.debit.value, e.credit.value, e.amount.minor_units);
+            },
+            [&](const hold_increased& e) {
+                auto ph = get_hold(rows, e.book.value, e.hold.value);
+                if (!ph) std::abort();
+                ph->mutable_hold()->set_held_minor(ph->hold().held_minor() + e.amount_minor);
+                put_hold(rows, e.book.value, ph->hold(), ph->released_minor(), partition, seq);
+                add_pending(rows, e.book.value, ph->hold().debit_account_id(), ph->hold().credit_account_id(), e.amount_minor);
+            },
+            [&](const hold_captured& e) {
+                std::vector<leg> legs{leg{e.debit, side::debit, e.amount}, leg{e.credit, side::credit, e.amount}};
+                static const std::string no_reversal;
+                apply_posting(rows, {e.book.value, e.entry.value, e.effective_date, e.memo, legs, no_reversal}, envelope,
+                              partition, seq);
+                add_pending(rows, e.book.value, e.debit.value, e.credit.value, -e.amount.minor_units);
+                auto ph = get_hold(rows, e.book.value, e.hold.value);
+                if (!ph) std::abort();
+                ph->mutable_hold()->set_captured_minor(ph->hold().captured_minor() + e.amount.minor_units);
+                put_hold(rows, e.book.value, ph->hold(), ph->released_minor(), partition, seq);
+                if (ph->hold().captured_minor() + e.released_minor == ph->hold().held_minor())
+                    resolve_hold(rows, e.book.value, e.hold.value, e.released_minor, v1::HOLD_STATUS_CAPTURED, partition, seq);
+            },
+            [&](const hold_released& e) {
+                resolve_hold(rows, e.book.value, e.hold.value, e.released_minor, v1::HOLD_STATUS_RELEASED, partition, seq);
+            },
+            [&](const hold_expired& e) {
+                resolve_hold(rows, e.book.value, e.hold.value, e.released_minor, v1::HOLD_STATUS_EXPIRED, partition, seq);
+            },
+            [&](const period_closed& e) {
+                v1::BookState b;
+                b.set_closed_through(e.through_date);
+                b.set_closed_by(e.closed_by);
+                rows.put("book/" + e.book.value, events::serialize(b));
+            },
+            [&](const period_reopened& e) {
+                v1::BookState b;
+                b.set_closed_through(e.through_date);
+                rows.put("book/" + e.book.value, events::serialize(b));
+            },
+            [&](const entry_repeat_acknowledged&) {},
+        },
+        event);
 }
 
 }  // namespace
@@ -128,13 +277,7 @@ bool apply_event(events::keyed_state& rows, const v1::EventEnvelope& envelope,
     rows.put(ver_key, be64(envelope.version()));
     auto event = events::ledger_event_of(envelope);
     if (!event) return true;  // not a ledger event: other domains' projections take it
-    std::visit(overloaded{
-                   [&](const events::account_opened& e) { apply_opened(rows, e); },
-                   [&](const events::entry_posted& e) {
-                       apply_posted(rows, e, envelope, partition, seq);
-                   },
-               },
-               *event);
+    apply_ledger_event(rows, *event, envelope, partition, seq);
     return true;
 }
 
@@ -183,9 +326,38 @@ std::optional<v1::EntryView> find_entry(const store& s, const std::string& book,
     return read_row<v1::EntryView>(s, join("entry/", book, entry));
 }
 
+std::vector<v1::ProjectedHold> list_holds(const store& s, const std::string& book) {
+    std::vector<v1::ProjectedHold> out;
+    s.scan("hold/" + book + '\0', [&](std::string_view, std::string_view v) {
+        out.emplace_back().ParseFromArray(v.data(), static_cast<int>(v.size()));
+        return true;
+    });
+    return out;
+}
+
+std::map<std::string, movement> movements(const store& s, const std::string& book, const std::string& from,
+                                          const std::string& to) {
+    std::map<std::string, movement> out;
+    auto prefix = "day/" + book + '\0';
+    s.scan(prefix, [&](std::string_view k, std::string_view v) {
+        auto rest = k.substr(prefix.size());
+        auto nul = rest.find('\0');
+        auto account = std::string(rest.substr(0, nul));
+        auto date = std::string(rest.substr(nul + 1));
+        if ((!from.empty() && date < from) || (!to.empty() && date > to)) return true;
+        v1::DayDelta d;
+        d.ParseFromArray(v.data(), static_cast<int>(v.size()));
+        auto& m = out[account];
+        m.debits += d.debits_minor();
+        m.credits += d.credits_minor();
+        return true;
+    });
+    return out;
+}
+
 std::string state_digest(const store& s) {
     events::sha256_hasher hasher;
-    for (std::string_view prefix : {"bal/", "entry/", "stmt/", "tb/", "ver/"}) {
+    for (std::string_view prefix : {"bal/", "book/", "day/", "entry/", "hold/", "stmt/", "tb/", "ver/"}) {
         s.scan(prefix, [&](std::string_view k, std::string_view v) {
             hasher.add(be32(static_cast<std::uint32_t>(k.size()))).add(k);
             hasher.add(be32(static_cast<std::uint32_t>(v.size()))).add(v);

@@ -6,6 +6,9 @@
 //   tb/<book>\0<currency>                 TrialBalanceRow: 128-bit sums per currency
 //   stmt/<book>\0<account>\0<line u64 BE> StatementLine with running balance
 //   entry/<book>\0<entry>                 EntryView
+//   day/<book>\0<account>\0<date>         DayDelta: posted movements on one effective date
+//   hold/<book>\0<hold>                   ProjectedHold
+//   book/<book>                           BookState: the period lock
 //   ver/<stream id>                       last applied aggregate version (deduplication)
 // Bookkeeping rows, excluded from the state digest:
 //   pos/<partition u32 BE>                PartitionPosition (seq, head, next offset)
@@ -13,6 +16,7 @@
 //   meta/...                              cluster id and topic the store was built from
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +47,17 @@ std::vector<v1::StatementLine> statement(const store& s, const std::string& book
                                          std::size_t limit);
 std::optional<v1::EntryView> find_entry(const store& s, const std::string& book,
                                         const std::string& entry);
+
+std::vector<v1::ProjectedHold> list_holds(const store& s, const std::string& book);
+
+// Posted movements per account with effective dates in [from, to] (empty: unbounded), summed in
+// 128 bits. Balance on date D = movements(book, "", D); an income statement = movements(from, to)
+// of revenue and expense accounts. Read from the per-(account, day) rows, never from entries.
+struct movement {
+    int128 debits = 0, credits = 0;
+};
+std::map<std::string, movement> movements(const store& s, const std::string& book, const std::string& from,
+                                          const std::string& to);
 
 // SHA-256 over every projection key and value in key order, bookkeeping rows excluded. Two
 // stores built from the same log have the same digest (deterministic replay).

@@ -119,30 +119,40 @@ void overlay::put(std::string_view key, std::string_view value) {
     pending_.insert_or_assign(std::string(key), std::string(value));
 }
 
+void overlay::erase(std::string_view key) { pending_.insert_or_assign(std::string(key), std::nullopt); }
+
+std::vector<overlay::row> overlay::scan(std::string_view prefix, std::string_view until, std::size_t limit) const {
+    // The store's rows in range, then this batch's writes and erasures over them. Enough store rows
+    // are read that erasures in the batch cannot leave the answer short.
+    std::map<std::string, std::string, std::less<>> rows;
+    std::size_t overrides = 0;
+    for (auto it = pending_.lower_bound(prefix); it != pending_.end() && it->first.starts_with(prefix); ++it)
+        ++overrides;
+    std::string full_until = until.empty() ? std::string() : prefix_ + std::string(until);
+    base_.scan(prefix_ + std::string(prefix), [&](std::string_view k, std::string_view v) {
+        if (!full_until.empty() && k >= full_until) return false;
+        rows.emplace(std::string(k.substr(prefix_.size())), std::string(v));
+        return rows.size() < limit + overrides;
+    });
+    for (auto it = pending_.lower_bound(prefix); it != pending_.end() && it->first.starts_with(prefix); ++it) {
+        if (!until.empty() && it->first >= until) break;
+        if (it->second) rows.insert_or_assign(it->first, *it->second);
+        else rows.erase(it->first);
+    }
+    std::vector<row> out;
+    for (auto& [k, v] : rows) {
+        if (out.size() >= limit) break;
+        out.emplace_back(k, std::move(v));
+    }
+    return out;
+}
+
 void overlay::flush_into(rocksdb::WriteBatch& batch) {
     for (const auto& [k, v] : pending_) {
-        auto s = batch.Put(prefix_ + k, v);
-        if (!s.ok()) fail("batch put", s);
+        auto s = v ? batch.Put(prefix_ + k, *v) : batch.Delete(prefix_ + k);
+        if (!s.ok()) fail("batch write", s);
     }
     pending_.clear();
-}
-
-std::string be32(std::uint32_t v) {
-    std::string out(4, '\0');
-    for (int i = 0; i < 4; ++i) out[3 - i] = static_cast<char>((v >> (8 * i)) & 0xff);
-    return out;
-}
-
-std::string be64(std::uint64_t v) {
-    std::string out(8, '\0');
-    for (int i = 0; i < 8; ++i) out[7 - i] = static_cast<char>((v >> (8 * i)) & 0xff);
-    return out;
-}
-
-std::uint64_t read_be64(std::string_view b) {
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < 8 && i < b.size(); ++i) v = (v << 8) | static_cast<unsigned char>(b[i]);
-    return v;
 }
 
 }  // namespace daybook::projections

@@ -71,6 +71,8 @@ public:
     overlay(const store& base, std::string prefix) : base_(base), prefix_(std::move(prefix)) {}
     std::optional<std::string> get(std::string_view key) const override;
     void put(std::string_view key, std::string_view value) override;
+    void erase(std::string_view key) override;
+    std::vector<row> scan(std::string_view prefix, std::string_view until, std::size_t limit) const override;
     // Adds every pending write to batch, then forgets them.
     void flush_into(rocksdb::WriteBatch& batch);
     void clear() { pending_.clear(); }
@@ -79,12 +81,11 @@ public:
 private:
     const store& base_;
     std::string prefix_;
-    std::map<std::string, std::string, std::less<>> pending_;
+    std::map<std::string, std::optional<std::string>, std::less<>> pending_;  // nullopt: erased
 };
 
-// Big-endian fixed-width encodings, so keys sort numerically.
-std::string be32(std::uint32_t v);
-std::string be64(std::uint64_t v);
-std::uint64_t read_be64(std::string_view bytes);
+using events::be32;
+using events::be64;
+using events::read_be64;
 
 }  // namespace daybook::projections

@@ -483,14 +483,35 @@ SCENARIO("an entry whose debits and credits differ is rejected", "[ledger][rejec
     }
 }
 
-SCENARIO("an entry id that was already posted is rejected", "[ledger][rejection]") {
+SCENARIO("an entry id that was already posted: the same entry is acknowledged, another is refused",
+         "[ledger][rejection]") {
     GIVEN("entry e1 posted") {
         auto history = chart_plus({posted("e1", sale())});
-        WHEN("e1 is posted again, even with other legs") {
+        WHEN("e1 is posted again with the same content") {
+            auto decision = when(history, post("e1", sale()));
+            THEN("it is acknowledged and nothing is posted twice") {
+                REQUIRE(decision.has_value());
+                REQUIRE(decision->size() == 1);
+                CHECK(std::holds_alternative<events::entry_repeat_acknowledged>(decision->front()));
+            }
+        }
+        WHEN("e1 is posted again with another date") {
+            THEN("entry_exists_with_different_date") {
+                REQUIRE_REJECTED(when(history, post("e1", sale(), "2024-03-02")),
+                                 rejection_code::entry_exists_with_different_date, "post_entry.effective_date");
+            }
+        }
+        WHEN("e1 is posted again with another memo") {
+            THEN("entry_exists_with_different_memo") {
+                REQUIRE_REJECTED(when(history, post("e1", sale(), "2024-03-01", "other")),
+                                 rejection_code::entry_exists_with_different_memo, "post_entry.memo");
+            }
+        }
+        WHEN("e1 is posted again with other legs") {
             auto decision = when(history, post("e1", sale(5)));
-            THEN("entry_already_exists at post_entry.entry_id") {
-                REQUIRE_REJECTED(decision, rejection_code::entry_already_exists,
-                                 "post_entry.entry_id");
+            THEN("entry_exists_with_different_legs at post_entry.legs") {
+                REQUIRE_REJECTED(decision, rejection_code::entry_exists_with_different_legs,
+                                 "post_entry.legs");
             }
         }
         WHEN("e1 is posted in another book") {
@@ -598,7 +619,7 @@ SCENARIO("open_account reports the first broken rule in the documented order", "
         }
         WHEN("every rule is broken") {
             auto cmd = open_account{book_id{""}, account_id{""}, "", account_type::unspecified,
-                                    "", 99};
+                                    "", 99, {}, {}};
             THEN("book_id_invalid, the first rule") {
                 REQUIRE_REJECTED(when(history, cmd), rejection_code::book_id_invalid,
                                  "open_account.book_id");
@@ -699,9 +720,9 @@ SCENARIO("post_entry reports the first broken rule in the documented order", "[l
             }
         }
         WHEN("the entry id exists and a leg's account does not") {
-            THEN("entry_already_exists") {
+            THEN("the existing entry is compared first: entry_exists_with_different_legs") {
                 REQUIRE_REJECTED(when(history, post("e0", {debit("cash", 1), credit("ghost", 1)})),
-                                 rejection_code::entry_already_exists, "post_entry.entry_id");
+                                 rejection_code::entry_exists_with_different_legs, "post_entry.legs");
             }
         }
         WHEN("the first leg's currency mismatches and the second leg's account is missing") {
@@ -771,7 +792,7 @@ SCENARIO("two conflicting commands in one batch: the second sees the first", "[l
     GIVEN("a state shared by the commands of a batch") {
         auto state = given(chart());
         auto decide_and_evolve = [&](const ledger::command& cmd) {
-            auto decision = ledger::decide(cmd, state);
+            auto decision = ledger::decide(cmd, state, test_ctx());
             if (decision)
                 for (const auto& e : *decision) ledger::evolve(state, e);
             return decision;
@@ -790,8 +811,8 @@ SCENARIO("two conflicting commands in one batch: the second sees the first", "[l
             auto second = decide_and_evolve(post("dup", sale(2)));
             THEN("the first is accepted and the second rejected") {
                 REQUIRE(first.has_value());
-                REQUIRE_REJECTED(second, rejection_code::entry_already_exists,
-                                 "post_entry.entry_id");
+                REQUIRE_REJECTED(second, rejection_code::entry_exists_with_different_legs,
+                                 "post_entry.legs");
             }
         }
         WHEN("an account is opened and then posted to") {
@@ -876,8 +897,8 @@ SCENARIO("decide never changes the state", "[ledger][decide]") {
                             post("e1", sale()), post("e0", sale()),
                             post("e2", {debit("cash", 1), credit("ghost", 1)}));
         WHEN("a command is decided (accepted or rejected)") {
-            auto first = ledger::decide(cmd, state);
-            auto second = ledger::decide(cmd, state);
+            auto first = ledger::decide(cmd, state, test_ctx());
+            auto second = ledger::decide(cmd, state, test_ctx());
             THEN("the state rows are unchanged and deciding again gives the same answer") {
                 CHECK(state.rows() == before);
                 REQUIRE(first.has_value() == second.has_value());

@@ -791,7 +791,7 @@ TEST_CASE("commands through sealing into processor state and projections agree",
 
     auto c5 = consumers::find_command(state, "acme", "c5");
     REQUIRE(c5.has_value());
-    CHECK(c5->outcome().code_name() == "entry_already_exists");
+    CHECK(c5->outcome().code_name() == "entry_exists_with_different_legs");
     CHECK(events::token_of(c5->outcome()) == "7:5");
     auto c6 = consumers::find_command(state, "acme", "c6");
     REQUIRE(c6.has_value());

@@ -67,11 +67,11 @@ inline const std::string book = "acme";
 inline open_account open_acct(std::string account, std::string currency = "USD",
                          account_type type = account_type::asset, std::uint32_t scale = 2) {
     return open_account{book_id{book}, account_id{std::move(account)}, "Account", type,
-                        std::move(currency), scale};
+                        std::move(currency), scale, {}, {}};
 }
 
 inline account_opened opened_from(const open_account& c) {
-    return account_opened{c.book, c.account, c.name, c.type, c.currency, c.scale};
+    return account_opened{c.book, c.account, c.name, c.type, c.currency, c.scale, c.parent, c.limits};
 }
 
 inline account_opened opened(std::string account, std::string currency = "USD",
@@ -94,7 +94,7 @@ inline post_entry post(std::string entry, std::vector<leg> legs,
 }
 
 inline entry_posted posted_from(const post_entry& c) {
-    return entry_posted{c.book, c.entry, c.effective_date, c.memo, c.legs};
+    return entry_posted{c.book, c.entry, c.effective_date, c.memo, c.legs, {}};
 }
 
 inline entry_posted posted(std::string entry, std::vector<leg> legs) {
@@ -110,11 +110,18 @@ inline events::memory_state given(const std::vector<ledger::event>& history) {
     return state;
 }
 
+// The processing clock and actor of decider tests: 2024-03-01T12:00:00Z, "alice".
+inline constexpr std::int64_t test_now_ms = 1'709'294'400'000;
+inline aggregates::decide_context test_ctx(std::int64_t now_ms = test_now_ms, std::string actor = "alice") {
+    return aggregates::decide_context{now_ms, std::move(actor)};
+}
+
 // Decides command against the state that history leaves.
 inline result<std::vector<ledger::event>> when(const std::vector<ledger::event>& history,
-                                               const ledger::command& command) {
+                                               const ledger::command& command,
+                                               const aggregates::decide_context& ctx = test_ctx()) {
     events::memory_state state = given(history);
-    return ledger::decide(command, state);
+    return ledger::decide(command, state, ctx);
 }
 
 // ---- Envelopes --------------------------------------------------------------------------------
