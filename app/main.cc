@@ -33,10 +33,11 @@ int main(int argc, char** argv) {
     create->add_option("--partitions", o.layout.partitions, "partitions of commands and events (equal)")->capture_default_str();
     create->add_option("--outcome-partitions", o.layout.outcome_partitions, "partitions of outcomes")->capture_default_str();
 
-    std::string roles = "processor,projector";
+    std::string roles = "processor,projector,scheduler";
     auto* serve = app.add_subcommand("serve", "run the command processor and the projector");
     common(serve);
-    serve->add_option("--roles", roles, "processor, projector or both")->envname("DAYBOOK_ROLES")->capture_default_str();
+    serve->add_option("--scheduler-interval-ms", o.scheduler.interval_ms, "how often the scheduler's rules run (hold expiry)")->envname("DAYBOOK_SCHEDULER_INTERVAL_MS")->capture_default_str();
+    serve->add_option("--roles", roles, "processor, projector, scheduler (needs projector), comma-separated")->envname("DAYBOOK_ROLES")->capture_default_str();
     serve->add_option("--commit-interval-ms", o.processor.commit_interval_ms, "longest time a batch stays in one transaction")->envname("DAYBOOK_COMMIT_INTERVAL_MS")->capture_default_str();
     serve->add_option("--batch-max", o.processor.batch_commands_max, "most commands in one transaction")->envname("DAYBOOK_BATCH_MAX")->capture_default_str();
     serve->add_option("--store-cache-bytes", o.store.cache_bytes, "block cache bytes per store")->envname("DAYBOOK_STORE_CACHE_BYTES")->capture_default_str();
@@ -81,6 +82,20 @@ int main(int argc, char** argv) {
     q_entry->add_option("--entry", query_args.entry)->required();
     auto* q_digest = query->add_subcommand("digest", "SHA-256 state digest of every projection (deterministic replay)");
     query_common(q_digest);
+    q_balance->add_option("--as-of", query_args.as_of, "balance at the end of this effective date (YYYY-MM-DD)");
+    q_tb->add_option("--as-of", query_args.as_of, "trial balance at the end of this effective date");
+    auto* q_holds = query->add_subcommand("holds", "holds of a book: open, captured, released, expired");
+    query_common(q_holds);
+    q_holds->add_option("--book", query_args.book)->required();
+    auto* q_bs = query->add_subcommand("balance-sheet", "assets = liabilities + equity + net income, as of a date");
+    query_common(q_bs);
+    q_bs->add_option("--book", query_args.book)->required();
+    q_bs->add_option("--as-of", query_args.as_of, "effective date (default: everything posted)");
+    auto* q_is = query->add_subcommand("income-statement", "revenue - expenses = net income over a date range");
+    query_common(q_is);
+    q_is->add_option("--book", query_args.book)->required();
+    q_is->add_option("--from", query_args.from, "first effective date (default: the beginning)");
+    q_is->add_option("--to", query_args.to, "last effective date (default: everything posted)");
 
     std::string status_format = "table";
     auto* status = app.add_subcommand("status", "per partition: positions, lag, stopped or not and why");

@@ -25,6 +25,8 @@ result<ok_t, std::string> validate(options& o) {
     if (o.layout.partitions < 1 || o.layout.partitions > 1024)
         return std::string("--partitions must be 1..1024");
     if (o.processor.instance.empty()) return std::string("--instance must not be empty");
+    if (o.scheduler.interval_ms < 10 || o.scheduler.interval_ms > 3'600'000)
+        return std::string("--scheduler-interval-ms must be 10..3600000");
     return ok;
 }
 

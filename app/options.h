@@ -11,6 +11,7 @@
 #include "consumers/kafka.h"
 #include "consumers/processor.h"
 #include "consumers/projector.h"
+#include "consumers/scheduler.h"
 #include "consumers/topics.h"
 #include "projections/store.h"
 
@@ -22,6 +23,7 @@ struct options {
     consumers::topic_layout layout;
     consumers::processor_options processor;
     consumers::projector_options projector;
+    consumers::scheduler_options scheduler;
     projections::store_options store;
     // Where the RocksDB stores live. Default: ./daybook-data.
     std::string data_dir = "daybook-data";
@@ -60,6 +62,8 @@ struct query_args {
     std::string format = "table";
     std::string token;
     int wait_ms = 10000;
+    std::string as_of;       // YYYY-MM-DD: balances as of that effective date
+    std::string from, to;    // income statement range
 };
 int run_query(const options& o, const query_args& a);
 int run_status(const options& o, const std::string& format);

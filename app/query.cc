@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <thread>
 
 #include "events/int128.h"
@@ -64,26 +65,160 @@ bool wait_for_token(projections::store& s, const std::string& token, int wait_ms
     }
 }
 
+// Available balance: what the account's constraint still lets through, pending holds counted;
+// empty for an unconstrained account.
+std::string available(const v1::ProjectedAccount& a) {
+    const auto& c = a.constraints();
+    int128 room;
+    if (c.debits_must_not_exceed_credits())
+        room = int128{a.credits_minor()} + c.limit_minor() - a.debits_minor() - a.debits_pending_minor();
+    else if (c.credits_must_not_exceed_debits())
+        room = int128{a.debits_minor()} + c.limit_minor() - a.credits_minor() - a.credits_pending_minor();
+    else
+        return "";
+    return amount(room, a.scale());
+}
+
 void print_accounts(const std::vector<v1::ProjectedAccount>& accounts, bool json) {
     if (json) {
         for (const auto& a : accounts) std::printf("%s\n", json_of(a).c_str());
         return;
     }
-    std::printf("%-12s %-28s %-10s %-5s %18s %18s %18s %7s\n", "account", "name", "type", "ccy", "debits", "credits",
-                "balance", "entries");
+    std::printf("%-12s %-24s %-9s %-4s %16s %16s %18s %14s %14s %14s %5s %s\n", "account", "name", "type", "ccy",
+                "debits", "credits", "balance", "pending_dr", "pending_cr", "available", "lines", "status");
     for (const auto& a : accounts) {
         int128 balance = int128{a.debits_minor()} - a.credits_minor();
-        std::printf("%-12s %-28.28s %-10s %-5s %18s %18s %18s %7llu\n", a.account_id().c_str(), a.name().c_str(),
-                    type_name(a.type()), a.currency().c_str(), amount(a.debits_minor(), a.scale()).c_str(),
-                    amount(a.credits_minor(), a.scale()).c_str(),
+        std::printf("%-12s %-24.24s %-9s %-4s %16s %16s %18s %14s %14s %14s %5llu %s\n", a.account_id().c_str(),
+                    a.name().c_str(), type_name(a.type()), a.currency().c_str(),
+                    amount(a.debits_minor(), a.scale()).c_str(), amount(a.credits_minor(), a.scale()).c_str(),
                     (amount(balance < 0 ? -balance : balance, a.scale()) + (balance < 0 ? " Cr" : " Dr")).c_str(),
-                    static_cast<unsigned long long>(a.entry_count()));
+                    amount(a.debits_pending_minor(), a.scale()).c_str(),
+                    amount(a.credits_pending_minor(), a.scale()).c_str(), available(a).c_str(),
+                    static_cast<unsigned long long>(a.entry_count()), a.closed() ? "closed" : "open");
     }
+}
+
+// Accounts with debits and credits as of the end of `as_of` (all posted amounts when empty).
+std::vector<v1::ProjectedAccount> accounts_as_of(const projections::store& s, const std::string& book,
+                                                 const std::string& as_of) {
+    auto accounts = projections::list_accounts(s, book);
+    if (as_of.empty()) return accounts;
+    auto moves = projections::movements(s, book, "", as_of);
+    for (auto& acc : accounts) {
+        auto it = moves.find(acc.account_id());
+        acc.set_debits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.debits));
+        acc.set_credits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.credits));
+        acc.clear_debits_pending_minor();
+        acc.clear_credits_pending_minor();
+    }
+    return accounts;
+}
+
+// Balance in the account type's normal direction: debit-normal assets and expenses, credit-normal
+// liabilities, equity and revenue.
+int128 normal_balance(const v1::ProjectedAccount& a) {
+    int128 dr = int128{a.debits_minor()} - a.credits_minor();
+    return a.type() == v1::ACCOUNT_TYPE_ASSET || a.type() == v1::ACCOUNT_TYPE_EXPENSE ? dr : -dr;
+}
+
+// Sum of an account and all its descendants in the chart-of-accounts tree (same currency).
+int128 rolled_up(const std::vector<v1::ProjectedAccount>& accounts, const std::string& id) {
+    int128 sum = 0;
+    for (const auto& a : accounts) {
+        if (a.account_id() == id) sum += int128{a.debits_minor()} - a.credits_minor();
+        else if (a.parent_account_id() == id) sum += rolled_up(accounts, a.account_id());
+    }
+    return sum;
+}
+
+int holds(const projections::store& s, const query_args& a, bool json) {
+    auto list = projections::list_holds(s, a.book);
+    if (json) {
+        for (const auto& h : list) std::printf("%s\n", json_of(h).c_str());
+        return 0;
+    }
+    static const char* status[] = {"?", "open", "captured", "released", "expired"};
+    std::printf("%-14s %-10s %-10s %-5s %14s %14s %14s %-9s %s\n", "hold", "debit", "credit", "ccy", "held",
+                "captured", "released", "status", "expires_at_ms");
+    for (const auto& ph : list) {
+        const auto& h = ph.hold();
+        std::printf("%-14s %-10s %-10s %-5s %14lld %14lld %14lld %-9s %lld\n", h.hold_id().c_str(),
+                    h.debit_account_id().c_str(), h.credit_account_id().c_str(), h.currency().c_str(),
+                    (long long)h.held_minor(), (long long)h.captured_minor(), (long long)ph.released_minor(),
+                    status[std::min<int>(h.status(), 4)], (long long)h.expires_at_ms());
+    }
+    return 0;
+}
+
+int balance_sheet(const projections::store& s, const query_args& a, bool json) {
+    auto accounts = accounts_as_of(s, a.book, a.as_of);
+    if (accounts.empty()) return std::fprintf(stderr, "no accounts in book %s\n", a.book.c_str()), 1;
+    std::map<std::string, std::map<v1::AccountType, int128>> by_currency;
+    std::map<std::string, std::uint32_t> scale;
+    for (const auto& acc : accounts) {
+        by_currency[acc.currency()][acc.type()] += normal_balance(acc);
+        scale[acc.currency()] = acc.scale();
+    }
+    for (auto& [ccy, t] : by_currency) {
+        int128 net_income = t[v1::ACCOUNT_TYPE_REVENUE] - t[v1::ACCOUNT_TYPE_EXPENSE];
+        int128 right = t[v1::ACCOUNT_TYPE_LIABILITY] + t[v1::ACCOUNT_TYPE_EQUITY] + net_income;
+        bool balanced = t[v1::ACCOUNT_TYPE_ASSET] == right;
+        auto sc = scale[ccy];
+        if (json) {
+            std::printf("{\"book_id\":\"%s\",\"currency\":\"%s\",\"as_of\":\"%s\",\"assets\":\"%s\",\"liabilities\":\"%s\","
+                        "\"equity\":\"%s\",\"net_income\":\"%s\",\"balanced\":%s}\n",
+                        a.book.c_str(), ccy.c_str(), a.as_of.c_str(), to_decimal(t[v1::ACCOUNT_TYPE_ASSET]).c_str(),
+                        to_decimal(t[v1::ACCOUNT_TYPE_LIABILITY]).c_str(), to_decimal(t[v1::ACCOUNT_TYPE_EQUITY]).c_str(),
+                        to_decimal(net_income).c_str(), balanced ? "true" : "false");
+            continue;
+        }
+        std::printf("Balance sheet of book %s in %s as of %s\n", a.book.c_str(), ccy.c_str(),
+                    a.as_of.empty() ? "now" : a.as_of.c_str());
+        std::printf("  %-24s %18s\n", "assets", amount(t[v1::ACCOUNT_TYPE_ASSET], sc).c_str());
+        std::printf("  %-24s %18s\n", "liabilities", amount(t[v1::ACCOUNT_TYPE_LIABILITY], sc).c_str());
+        std::printf("  %-24s %18s\n", "equity", amount(t[v1::ACCOUNT_TYPE_EQUITY], sc).c_str());
+        std::printf("  %-24s %18s\n", "net income (unclosed)", amount(net_income, sc).c_str());
+        std::printf("  %-24s %18s  %s\n", "liabilities+equity+NI", amount(right, sc).c_str(),
+                    balanced ? "balanced" : "NOT BALANCED");
+    }
+    return 0;
+}
+
+int income_statement(const projections::store& s, const query_args& a, bool json) {
+    auto accounts = projections::list_accounts(s, a.book);
+    auto moves = projections::movements(s, a.book, a.from, a.to);
+    std::map<std::string, std::pair<int128, int128>> totals;  // currency -> revenue, expenses
+    std::map<std::string, std::uint32_t> scale;
+    if (!json)
+        std::printf("Income statement of book %s from %s to %s\n", a.book.c_str(),
+                    a.from.empty() ? "the beginning" : a.from.c_str(), a.to.empty() ? "now" : a.to.c_str());
+    for (const auto& acc : accounts) {
+        if (acc.type() != v1::ACCOUNT_TYPE_REVENUE && acc.type() != v1::ACCOUNT_TYPE_EXPENSE) continue;
+        auto it = moves.find(acc.account_id());
+        int128 dr = it == moves.end() ? 0 : it->second.debits - it->second.credits;
+        int128 value = acc.type() == v1::ACCOUNT_TYPE_REVENUE ? -dr : dr;
+        (acc.type() == v1::ACCOUNT_TYPE_REVENUE ? totals[acc.currency()].first : totals[acc.currency()].second) += value;
+        scale[acc.currency()] = acc.scale();
+        if (!json)
+            std::printf("  %-8s %-12s %-28.28s %18s\n", acc.type() == v1::ACCOUNT_TYPE_REVENUE ? "revenue" : "expense",
+                        acc.account_id().c_str(), acc.name().c_str(), amount(value, acc.scale()).c_str());
+    }
+    for (const auto& [ccy, t] : totals) {
+        if (json)
+            std::printf("{\"book_id\":\"%s\",\"currency\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"revenue\":\"%s\","
+                        "\"expenses\":\"%s\",\"net_income\":\"%s\"}\n",
+                        a.book.c_str(), ccy.c_str(), a.from.c_str(), a.to.c_str(), to_decimal(t.first).c_str(),
+                        to_decimal(t.second).c_str(), to_decimal(t.first - t.second).c_str());
+        else
+            std::printf("  %s: revenue %s - expenses %s = net income %s\n", ccy.c_str(), amount(t.first, scale[ccy]).c_str(),
+                        amount(t.second, scale[ccy]).c_str(), amount(t.first - t.second, scale[ccy]).c_str());
+    }
+    return 0;
 }
 
 int trial_balance(const projections::store& s, const query_args& a, bool json) {
     auto rows = projections::trial_balance(s, a.book);
-    auto accounts = projections::list_accounts(s, a.book);
+    auto accounts = accounts_as_of(s, a.book, a.as_of);
     if (rows.empty()) {
         std::fprintf(stderr, "no accounts in book %s\n", a.book.c_str());
         return 1;
@@ -92,14 +227,19 @@ int trial_balance(const projections::store& s, const query_args& a, bool json) {
         for (const auto& r : rows) std::printf("%s\n", json_of(r).c_str());
         return 0;
     }
-    std::printf("Trial balance of book %s\n", a.book.c_str());
-    std::printf("%-12s %-28s %-5s %18s %18s\n", "account", "name", "ccy", "debit", "credit");
+    std::printf("Trial balance of book %s%s%s\n", a.book.c_str(), a.as_of.empty() ? "" : " as of ", a.as_of.c_str());
+    std::printf("%-12s %-28s %-5s %18s %18s %20s\n", "account", "name", "ccy", "debit", "credit", "with sub-accounts");
     for (const auto& acc : accounts) {
         int128 balance = int128{acc.debits_minor()} - acc.credits_minor();
         std::string dr = balance > 0 ? amount(balance, acc.scale()) : "";
         std::string cr = balance < 0 ? amount(-balance, acc.scale()) : "";
-        std::printf("%-12s %-28.28s %-5s %18s %18s\n", acc.account_id().c_str(), acc.name().c_str(),
-                    acc.currency().c_str(), dr.c_str(), cr.c_str());
+        bool has_children = false;
+        for (const auto& other : accounts) has_children |= other.parent_account_id() == acc.account_id();
+        int128 tree = rolled_up(accounts, acc.account_id());
+        std::string rollup = has_children ? amount(tree < 0 ? -tree : tree, acc.scale()) + (tree < 0 ? " Cr" : " Dr") : "";
+        std::string label = (acc.parent_account_id().empty() ? "" : "  ") + acc.account_id();
+        std::printf("%-12s %-28.28s %-5s %18s %18s %20s\n", label.c_str(), acc.name().c_str(),
+                    acc.currency().c_str(), dr.c_str(), cr.c_str(), rollup.c_str());
     }
     for (const auto& r : rows) {
         std::uint32_t scale = 0;
@@ -128,7 +268,16 @@ int run_query(const options& o, const query_args& a) {
     if (a.what == "balance") {
         auto b = projections::find_balance(store, a.book, a.account);
         if (!b) return std::fprintf(stderr, "no account %s in book %s\n", a.account.c_str(), a.book.c_str()), 1;
+        if (!a.as_of.empty())
+            for (const auto& acc : accounts_as_of(store, a.book, a.as_of))
+                if (acc.account_id() == a.account) b = acc;
         print_accounts({*b}, json);
+    } else if (a.what == "holds") {
+        return holds(store, a, json);
+    } else if (a.what == "balance-sheet") {
+        return balance_sheet(store, a, json);
+    } else if (a.what == "income-statement") {
+        return income_statement(store, a, json);
     } else if (a.what == "accounts") {
         print_accounts(projections::list_accounts(store, a.book), json);
     } else if (a.what == "trial-balance") {

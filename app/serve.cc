@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "app/options.h"
+#include "consumers/scheduler.h"
 
 namespace daybook::app {
 namespace {
@@ -29,6 +30,8 @@ int run_topics_create(const options& o) {
 int run_serve(const options& o, const std::string& roles) {
     bool with_processor = roles.find("processor") != std::string::npos;
     bool with_projector = roles.find("projector") != std::string::npos;
+    // The scheduler reads the projector's store, so it runs beside a projector.
+    bool with_scheduler = with_projector && roles.find("scheduler") != std::string::npos;
     if (!with_processor && !with_projector) {
         std::fprintf(stderr, "daybook serve: --roles must name processor and/or projector\n");
         return 2;
@@ -78,6 +81,19 @@ int run_serve(const options& o, const std::string& roles) {
             }
         });
     }
+    std::unique_ptr<consumers::scheduler> sched;
+    if (with_scheduler) {
+        sched = std::make_unique<consumers::scheduler>(o.kafka, o.topics, o.scheduler, *projector_store,
+                                                       make_logger("scheduler", o));
+        sched->add_rule("expire_holds", consumers::expire_holds_rule);
+        threads.emplace_back([&] {
+            if (auto r = sched->run(stop); !r) {
+                log->critical("scheduler stopped: {}", r.error());
+                status = 3;
+                stop = true;
+            }
+        });
+    }
     log->info("serving roles={} instance={} brokers={}", roles, o.processor.instance, o.kafka.brokers);
     while (!stop.load()) {
         if (stop_requested.load()) stop = true;
@@ -96,6 +112,7 @@ int run_serve(const options& o, const std::string& roles) {
         log->info("projector totals applied={} duplicates_skipped={} stopped_partitions={}", s.applied.load(),
                   s.skipped_duplicates.load(), s.stopped_partitions.load());
     }
+    if (sched) log->info("scheduler totals commands={}", sched->commands_sent());
     return status.load();
 }
 

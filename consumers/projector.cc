@@ -15,7 +15,6 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 constexpr const char* mismatch_marker = "store does not match the log";
-constexpr const char* row_prefixes[] = {"bal/", "book/", "day/", "entry/", "hold/", "stmt/", "tb/", "ver/", "pos/", "stop/"};
 
 }  // namespace
 
@@ -41,7 +40,8 @@ struct projector::impl {
         : kafka(std::move(k)), topics(std::move(t)), opts(o), store(s), log(std::move(l)), stats(st) {}
 
     void wipe() {
-        for (const char* prefix : row_prefixes) store.erase_prefix(prefix);
+        for (auto prefix : projections::projection_prefixes) store.erase_prefix(prefix);
+        for (auto prefix : projections::bookkeeping_prefixes) store.erase_prefix(prefix);
     }
 
     result<ok_t, std::string> start(bool rebuilt) {

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "events/hashing.h"
 #include "events/ledger_codec.h"
@@ -163,8 +164,15 @@ void apply_posting(events::keyed_state& rows, const posting& e, const v1::EventE
     }
 }
 
+// Open holds by deadline across books: what the scheduler sweeps.
+std::string deadline_key(const std::string& book, const v1::HoldState& h) {
+    return "hexp/" + be64(static_cast<std::uint64_t>(h.expires_at_ms())) + book + '\0' + h.hold_id();
+}
+
 void put_hold(events::keyed_state& rows, const std::string& book, const v1::HoldState& h, std::int64_t released,
               std::uint32_t partition, std::uint64_t seq) {
+    if (h.status() == v1::HOLD_STATUS_OPEN) rows.put(deadline_key(book, h), "");
+    else rows.erase(deadline_key(book, h));
     v1::ProjectedHold ph;
     ph.set_book_id(book);
     *ph.mutable_hold() = h;
@@ -326,6 +334,18 @@ std::optional<v1::EntryView> find_entry(const store& s, const std::string& book,
     return read_row<v1::EntryView>(s, join("entry/", book, entry));
 }
 
+std::set<std::string> books_with_expired_holds(const store& s, std::int64_t now_ms, std::size_t limit) {
+    std::set<std::string> out;
+    auto until = "hexp/" + be64(static_cast<std::uint64_t>(now_ms) + 1);
+    s.scan("hexp/", [&](std::string_view k, std::string_view) {
+        if (k >= until || out.size() >= limit) return false;
+        auto rest = k.substr(5 + 8);
+        out.emplace(rest.substr(0, rest.find('\0')));
+        return true;
+    });
+    return out;
+}
+
 std::vector<v1::ProjectedHold> list_holds(const store& s, const std::string& book) {
     std::vector<v1::ProjectedHold> out;
     s.scan("hold/" + book + '\0', [&](std::string_view, std::string_view v) {
@@ -357,7 +377,7 @@ std::map<std::string, movement> movements(const store& s, const std::string& boo
 
 std::string state_digest(const store& s) {
     events::sha256_hasher hasher;
-    for (std::string_view prefix : {"bal/", "book/", "day/", "entry/", "hold/", "stmt/", "tb/", "ver/"}) {
+    for (std::string_view prefix : projection_prefixes) {
         s.scan(prefix, [&](std::string_view k, std::string_view v) {
             hasher.add(be32(static_cast<std::uint32_t>(k.size()))).add(k);
             hasher.add(be32(static_cast<std::uint32_t>(v.size()))).add(v);

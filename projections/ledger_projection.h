@@ -9,6 +9,7 @@
 //   day/<book>\0<account>\0<date>         DayDelta: posted movements on one effective date
 //   hold/<book>\0<hold>                   ProjectedHold
 //   book/<book>                           BookState: the period lock
+//   hexp/<deadline u64 BE><book>\0<hold>  open holds by deadline (the scheduler's sweep list)
 //   ver/<stream id>                       last applied aggregate version (deduplication)
 // Bookkeeping rows, excluded from the state digest:
 //   pos/<partition u32 BE>                PartitionPosition (seq, head, next offset)
@@ -18,6 +19,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -49,6 +52,13 @@ std::optional<v1::EntryView> find_entry(const store& s, const std::string& book,
                                         const std::string& entry);
 
 std::vector<v1::ProjectedHold> list_holds(const store& s, const std::string& book);
+// Books that have open holds whose deadline is at or before now_ms (at most `limit` books).
+std::set<std::string> books_with_expired_holds(const store& s, std::int64_t now_ms, std::size_t limit);
+
+// Key prefixes of projection rows (in the digest) and of bookkeeping rows (not in it).
+inline constexpr std::string_view projection_prefixes[] = {"bal/", "book/", "day/", "entry/", "hexp/",
+                                                           "hold/", "stmt/", "tb/", "ver/"};
+inline constexpr std::string_view bookkeeping_prefixes[] = {"pos/", "stop/"};
 
 // Posted movements per account with effective dates in [from, to] (empty: unbounded), summed in
 // 128 bits. Balance on date D = movements(book, "", D); an income statement = movements(from, to)

@@ -445,3 +445,133 @@ TEST_CASE("stores built from a log that is gone are rebuilt from the new log", "
     serve.terminate();
     CHECK(serve.log().find("rebuilding") != std::string::npos);
 }
+
+namespace {
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+v1::CommandEnvelope command(const std::string& id, const std::string& actor = "alice") {
+    v1::CommandEnvelope c;
+    c.set_command_id(id);
+    c.set_actor(actor);
+    return c;
+}
+
+v1::CommandEnvelope place_hold(const std::string& id, const std::string& hold, std::int64_t amount, std::int64_t expires) {
+    auto c = command(id);
+    auto* p = c.mutable_place_hold();
+    p->set_book_id("bank");
+    p->set_hold_id(hold);
+    p->set_debit_account_id("customer");
+    p->set_credit_account_id("merchant");
+    p->set_amount_minor(amount);
+    p->set_currency("EUR");
+    p->set_expires_at_ms(expires);
+    return c;
+}
+
+v1::CommandEnvelope capture(const std::string& id, const std::string& hold, const std::string& entry, std::int64_t amount,
+                            bool final) {
+    auto c = command(id);
+    auto* p = c.mutable_capture_hold();
+    p->set_book_id("bank");
+    p->set_hold_id(hold);
+    p->set_entry_id(entry);
+    p->set_amount_minor(amount);
+    p->set_effective_date("2026-04-02");
+    p->set_final(final);
+    return c;
+}
+
+std::string code_of(const std::map<std::string, v1::Outcome>& outcomes, const std::string& id) {
+    auto it = outcomes.find(id);
+    if (it == outcomes.end()) return "no outcome";
+    return it->second.status() == v1::OUTCOME_STATUS_ACCEPTED ? "accepted" : it->second.code_name();
+}
+
+}  // namespace
+
+TEST_CASE("holds with expiry swept by the scheduler, partial captures, reversals and period locks",
+          "[integration][holds]") {
+    sandbox box("holds");
+    auto data = box.dir + "/data";
+    serve_process serve(box, "a", data, {"--scheduler-interval-ms", "200"});
+    client c(box);
+    auto customer = open_account("o1", "bank", "customer", v1::ACCOUNT_TYPE_LIABILITY);
+    customer.mutable_open_account()->mutable_constraints()->set_debits_must_not_exceed_credits(true);
+    REQUIRE(all_accepted(c.submit({customer, open_account("o2", "bank", "cash", v1::ACCOUNT_TYPE_ASSET),
+                                   open_account("o3", "bank", "merchant", v1::ACCOUNT_TYPE_LIABILITY)}),
+                         3));
+    // The customer deposits 1000.00; its debits may never exceed its credits.
+    REQUIRE(all_accepted(c.submit({post_entry("fund", "bank", "dep-1", "cash", "customer", 100000)}), 1));
+    auto step = [&](const v1::CommandEnvelope& cmd) { return code_of(c.submit({cmd}), cmd.command_id()); };
+
+    CHECK(step(place_hold("h1", "card-1", 60000, wall_ms() + 60000)) == "accepted");
+    CHECK(step(place_hold("h2", "card-2", 60000, wall_ms() + 60000)) == "exceeds_credits");  // 400.00 available
+    CHECK(step(capture("c1", "card-1", "cap-1", 20000, false)) == "accepted");
+    CHECK(step(capture("c2", "card-1", "cap-2", 50000, false)) == "capture_exceeds_hold");  // 400.00 left
+    CHECK(step(capture("c3", "card-1", "cap-3", 10000, true)) == "accepted");  // releases 300.00
+    CHECK(step(capture("c4", "card-1", "cap-4", 1, false)) == "hold_already_resolved");
+
+    // 700.00 available; a short hold of 500.00 leaves 200.00 until its deadline passes.
+    CHECK(step(place_hold("h3", "card-3", 50000, wall_ms() + 1500)) == "accepted");
+    CHECK(step(post_entry("w1", "bank", "wd-1", "customer", "cash", 40000)) == "exceeds_credits");
+    // The scheduler sweeps the expired hold into the log.
+    std::string status_after;
+    for (int i = 0; i < 100 && status_after != "expired"; ++i) {
+        std::this_thread::sleep_for(200ms);
+        auto args = std::vector<std::string>{"query", "holds", "--book", "bank", "--format", "json"};
+        for (auto& a : box.common_args(data, "a")) args.push_back(a);
+        auto [code, out] = run_daybook(args);
+        if (out.find("\"hold_id\":\"card-3\"") != std::string::npos &&
+            out.find("HOLD_STATUS_EXPIRED") != std::string::npos)
+            status_after = "expired";
+    }
+    CHECK(status_after == "expired");
+    CHECK(step(post_entry("w2", "bank", "wd-2", "customer", "cash", 40000)) == "accepted");
+    CHECK(step(capture("c5", "card-3", "cap-5", 1, false)) == "hold_already_resolved");
+
+    // Reversal: once, mirrored.
+    auto reverse = [&](const std::string& id) {
+        auto cmd = command(id);
+        auto* p = cmd.mutable_reverse_entry();
+        p->set_book_id("bank");
+        p->set_entry_id("wd-2");
+        p->set_reversal_entry_id("wd-2-rev-" + id);
+        p->set_effective_date("2026-04-03");
+        return cmd;
+    };
+    CHECK(step(reverse("r1")) == "accepted");
+    CHECK(step(reverse("r2")) == "entry_already_reversed");
+
+    // Period lock: closed by alice, refused posting, reopened by bob only.
+    auto close = command("p1", "alice");
+    close.mutable_close_period()->set_book_id("bank");
+    close.mutable_close_period()->set_through_date("2026-03-31");
+    CHECK(step(close) == "accepted");
+    auto late = post_entry("late", "bank", "late-1", "cash", "customer", 5);
+    late.mutable_post_entry()->set_effective_date("2026-03-15");
+    CHECK(step(late) == "period_closed");
+    auto reopen_same = command("p2", "alice");
+    reopen_same.mutable_reopen_period()->set_book_id("bank");
+    CHECK(step(reopen_same) == "reopen_requires_other_actor");
+    auto reopen_other = command("p3", "bob");
+    reopen_other.mutable_reopen_period()->set_book_id("bank");
+    CHECK(step(reopen_other) == "accepted");
+    auto late_again = late;
+    late_again.set_command_id("late-2");
+    auto last = c.submit({late_again});
+    REQUIRE(code_of(last, "late-2") == "accepted");
+
+    // Balances: 1000.00 + 0.05 credited, 200.00 + 400.00 - 400.00 debited, nothing pending.
+    auto json = balance_json(box, data, "bank", "customer", events::token_of(last.at("late-2")));
+    INFO(json);
+    CHECK(json.find("\"credits_minor\":\"140005\"") != std::string::npos);  // deposit, reversal, late
+    CHECK(json.find("\"debits_minor\":\"70000\"") != std::string::npos);    // captures 300.00, withdrawal 400.00
+    CHECK(json.find("\"debits_pending_minor\":\"0\"") != std::string::npos);
+    serve.terminate();
+    CHECK(audit_events(box).problems.empty());
+}
