@@ -2,9 +2,12 @@
 
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include "aggregates/ledger.h"
+#include "events/codec.h"
 #include "events/ledger_codec.h"
+#include "events/limits.h"
 #include "events/overloaded.h"
 
 namespace daybook::consumers {
@@ -129,9 +132,132 @@ std::vector<v1::EventEnvelope> records_for(const v1::CommandEnvelope& cmd, const
     return out;
 }
 
+std::optional<rejection> check_linked_run(const v1::CommandEnvelope& run, const std::string& routing_key) {
+    const auto& commands = run.linked_run().commands();
+    auto invalid = [](std::string field, std::string detail) {
+        return rejection{rejection_code::linked_run_invalid, std::move(field), std::move(detail)};
+    };
+    if (commands.empty()) return invalid("linked_run.commands", "a linked run needs at least one command");
+    if (static_cast<std::size_t>(commands.size()) > limits::linked_run_commands_max)
+        return rejection{rejection_code::linked_run_too_long, "linked_run.commands",
+                         "a linked run has at most " + std::to_string(limits::linked_run_commands_max) +
+                             " commands, got " + std::to_string(commands.size())};
+    std::set<std::string> ids;
+    for (int i = 0; i < commands.size(); ++i) {
+        const auto& c = commands[i];
+        const std::string f = "linked_run.commands[" + std::to_string(i) + "]";
+        if (c.has_linked_run()) return invalid(f, "a linked run cannot contain another linked run");
+        if (c.payload_case() == v1::CommandEnvelope::PAYLOAD_NOT_SET) return invalid(f, "the command is missing");
+        if (c.command_id().empty() || c.command_id().size() > limits::id_bytes_max)
+            return invalid(f + ".command_id", "every command of a run needs its own command_id (1-128 bytes)");
+        if (c.command_id() == run.command_id() || !ids.insert(c.command_id()).second)
+            return invalid(f + ".command_id", "command_id " + c.command_id() + " appears twice in the run");
+        if (events::routing_key_of(c) != routing_key)
+            return invalid(f, "every command of a run must have the routing key '" + routing_key + "'");
+    }
+    return std::nullopt;
+}
+
+std::vector<v1::EventEnvelope> records_for_run(const v1::CommandEnvelope& run, const record_context& ctx,
+                                               const events::keyed_state& state, std::uint32_t partition,
+                                               std::uint64_t first_seq) {
+    const auto& commands = run.linked_run().commands();
+    events::layered_state scratch(state);  // dropped when a command is refused
+    std::vector<v1::EventEnvelope> records;
+    std::vector<record_context> contexts;
+    std::optional<std::pair<int, rejection>> culprit;
+    std::uint64_t seq = first_seq;
+    for (int i = 0; i < commands.size() && !culprit; ++i) {
+        v1::CommandEnvelope inner = commands[i];
+        inner.set_actor(run.actor());  // the gateway stamped the run
+        inner.set_source(run.source());
+        inner.set_correlation_id(inner.correlation_id().empty() ? run.correlation_id() : inner.correlation_id());
+        const auto& ictx = contexts.emplace_back(
+            record_context{ctx.routing_key, events::fingerprint_of(inner), ctx.now_ms, ctx.software_version});
+        if (find_command(scratch, ctx.routing_key, inner.command_id())) {
+            culprit.emplace(i, rejection{rejection_code::command_id_reused, "command_id",
+                                         "command_id " + inner.command_id() + " was already used in " + ctx.routing_key});
+            break;
+        }
+        auto decided = records_for(inner, ictx, std::nullopt, scratch);
+        if (decided.front().has_command_rejected()) {
+            const auto& r = decided.front().command_rejected();
+            culprit.emplace(i, rejection{static_cast<rejection_code>(r.code()), r.field(), r.detail()});
+            break;
+        }
+        for (auto& rec : decided) {
+            apply_record(scratch, partition, seq++, rec);
+            records.push_back(std::move(rec));
+        }
+    }
+    if (culprit) {
+        records.clear();
+        const auto& [index, reason] = *culprit;
+        for (int i = 0; i < commands.size(); ++i) {
+            v1::CommandEnvelope inner = commands[i];
+            inner.set_actor(run.actor());
+            inner.set_source(run.source());
+            record_context ictx{ctx.routing_key, events::fingerprint_of(inner), ctx.now_ms, ctx.software_version};
+            records.push_back(rejection_record(
+                inner, ictx,
+                i == index ? reason
+                           : rejection{rejection_code::linked_command_failed, "linked_run.commands[" + std::to_string(index) + "]",
+                                       "command " + commands[index].command_id() + " of linked run " + run.command_id() +
+                                           " was refused (" + std::string(name_of(reason.code)) + "): nothing of the run was applied"}));
+        }
+    }
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        records[i].set_linked_run_id(run.command_id());
+        records[i].set_linked_run_fingerprint(ctx.fingerprint);
+        records[i].set_linked_run_index(static_cast<std::uint32_t>(i));
+        records[i].set_linked_run_records(static_cast<std::uint32_t>(records.size()));
+    }
+    return records;
+}
+
+namespace {
+
+// The run's own idempotency record: accepted unless one of its records is the culprit's refusal.
+void apply_run_record(events::keyed_state& state, std::uint32_t partition, std::uint64_t seq,
+                      const v1::EventEnvelope& envelope) {
+    auto key = idem_key(envelope.routing_key(), envelope.linked_run_id());
+    v1::IdempotencyRecord rec;
+    if (envelope.linked_run_index() > 0) {
+        auto raw = state.get(key);
+        if (!raw || !rec.ParseFromString(*raw)) std::abort();  // the records of a run are contiguous
+    } else {
+        rec.set_fingerprint(envelope.linked_run_fingerprint());
+        auto* o = rec.mutable_outcome();
+        o->set_command_id(envelope.linked_run_id());
+        o->set_routing_key(envelope.routing_key());
+        o->set_status(v1::OUTCOME_STATUS_ACCEPTED);
+        o->set_recorded_at_ms(envelope.recorded_at_ms());
+    }
+    auto* o = rec.mutable_outcome();
+    if (envelope.has_command_rejected() &&
+        envelope.command_rejected().code() != static_cast<std::uint32_t>(rejection_code::linked_command_failed)) {
+        const auto& r = envelope.command_rejected();
+        o->set_status(v1::OUTCOME_STATUS_REJECTED);
+        o->set_code(r.code());
+        o->set_code_name(r.code_name());
+        o->set_field("linked_run.commands[" + std::to_string(envelope.linked_run_index()) + "]." + r.field());
+        o->set_detail("command " + r.command_id() + " was refused: " + r.detail());
+    }
+    auto* ref = o->add_events();
+    ref->set_partition(partition);
+    ref->set_seq(seq);
+    state.put(key, rec.SerializeAsString());
+}
+
+}  // namespace
+
 void apply_record(events::keyed_state& state, std::uint32_t partition, std::uint64_t seq,
                   const v1::EventEnvelope& envelope) {
+    if (!envelope.linked_run_id().empty()) apply_run_record(state, partition, seq, envelope);
     if (envelope.has_command_rejected()) {
+        // A refused run's commands are not registered one by one: they never happened, and may be
+        // submitted again (in a corrected run) under the same ids. The run's record answers retries.
+        if (!envelope.linked_run_id().empty()) return;
         const auto& r = envelope.command_rejected();
         v1::IdempotencyRecord rec;
         rec.set_fingerprint(r.fingerprint());

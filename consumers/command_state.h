@@ -55,6 +55,19 @@ std::vector<v1::EventEnvelope> records_for(const v1::CommandEnvelope& command, c
 v1::EventEnvelope rejection_record(const v1::CommandEnvelope& command, const record_context& ctx,
                                    const rejection& r);
 
+// A linked run refused as a whole (shape, size, mixed routing keys), before any inner command is
+// decided; it then leaves one command_rejected record under the run's id.
+std::optional<rejection> check_linked_run(const v1::CommandEnvelope& run, const std::string& routing_key);
+
+// The records a linked run leaves: all inner commands' events when every one is accepted (each
+// decided against the state the previous ones leave), else one command_rejected record per inner
+// command: the culprit's own reason, linked_command_failed for the others. Every record carries the
+// run's id and fingerprint, so apply_record rebuilds the run's idempotency record on restore.
+// `first_seq` is the seq the first record will get (inner commands see each other's records).
+std::vector<v1::EventEnvelope> records_for_run(const v1::CommandEnvelope& run, const record_context& ctx,
+                                               const events::keyed_state& state, std::uint32_t partition,
+                                               std::uint64_t first_seq);
+
 // Applies one record of the events partition to the state.
 void apply_record(events::keyed_state& state, std::uint32_t partition, std::uint64_t seq,
                   const v1::EventEnvelope& envelope);

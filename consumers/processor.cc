@@ -462,11 +462,15 @@ struct processor::impl {
             refused = rejection{rejection_code::wrong_partition, "partition",
                                 "record is in partition " + std::to_string(p) + " but murmur2 puts '" + key +
                                     "' in partition " + std::to_string(events::partition_for(key, partitions))};
+        if (!refused && cmd.has_linked_run()) refused = check_linked_run(cmd, key);
         record_context ctx{key, fingerprint, now, opts.software_version};
-        auto records = records_for(cmd, ctx, refused, *pt.state);
+        bool run = cmd.has_linked_run() && !refused;
+        auto records = run ? records_for_run(cmd, ctx, *pt.state, static_cast<std::uint32_t>(p), pt.pos.seq() + 1)
+                           : records_for(cmd, ctx, refused, *pt.state);
         bool accepted = !records.front().has_command_rejected();
         if (!append(p, pt, records, key)) {
             accepted = false;
+            run = false;  // refused as a whole: one record under the run's id
             std::vector<v1::EventEnvelope> too_large{rejection_record(
                 cmd, ctx,
                 rejection{rejection_code::result_too_large, "",
@@ -476,7 +480,29 @@ struct processor::impl {
         }
         if (accepted) stats.accepted++;
         else stats.rejected++;
+        if (run) publish_run_outcomes(p, pt, cmd, key, records);
         if (auto rec = find_command(*pt.state, key, cmd.command_id())) produce_outcome(rec->outcome());
+    }
+
+    // Every command of a linked run gets its outcome: accepted ones from their idempotency
+    // records, refused ones (never registered) from their command_rejected records.
+    void publish_run_outcomes(std::int32_t p, part& pt, const v1::CommandEnvelope& run, const std::string& key,
+                              const std::vector<v1::EventEnvelope>& records) {
+        std::map<std::string, std::size_t> rejected_at;
+        for (std::size_t i = 0; i < records.size(); ++i)
+            if (records[i].has_command_rejected()) rejected_at[records[i].command_id()] = i;
+        std::uint64_t first_seq = pt.pos.seq() - records.size() + 1;
+        for (const auto& inner : run.linked_run().commands()) {
+            if (auto it = rejected_at.find(inner.command_id()); it != rejected_at.end()) {
+                auto o = rejected_outcome(records[it->second].command_rejected(), records[it->second].recorded_at_ms());
+                auto* ref = o.add_events();
+                ref->set_partition(static_cast<std::uint32_t>(p));
+                ref->set_seq(first_seq + it->second);
+                produce_outcome(o);
+            } else if (auto rec = find_command(*pt.state, key, inner.command_id())) {
+                produce_outcome(rec->outcome());
+            }
+        }
     }
 
     // ---- Batches --------------------------------------------------------------------------

@@ -102,6 +102,11 @@ std::string routing_key_of(const v1::CommandEnvelope& envelope) {
     // Every command's payload names its aggregate in field 1 (book_id for the ledger), so the
     // routing key is read generically: a new command cannot forget to declare it.
     if (envelope.payload_case() == v1::CommandEnvelope::PAYLOAD_NOT_SET) return {};
+    if (envelope.has_linked_run()) {
+        const auto& run = envelope.linked_run();
+        return run.commands().empty() || run.commands(0).has_linked_run() ? std::string()
+                                                                           : routing_key_of(run.commands(0));
+    }
     const auto* refl = envelope.GetReflection();
     const auto* field = envelope.GetDescriptor()->FindFieldByNumber(envelope.payload_case());
     const auto& payload = refl->GetMessage(envelope, field);

@@ -69,4 +69,44 @@ private:
     std::map<std::string, std::string> rows_;
 };
 
+// layered_state: writes kept in memory over another keyed_state, which is only read. Used to try
+// a linked run: if any command of the run is refused, the layer is dropped and nothing happened.
+class layered_state final : public keyed_state {
+public:
+    explicit layered_state(const keyed_state& base) : base_(base) {}
+    std::optional<std::string> get(std::string_view key) const override {
+        auto it = pending_.find(std::string(key));
+        if (it != pending_.end()) return it->second;
+        return base_.get(key);
+    }
+    void put(std::string_view key, std::string_view value) override {
+        pending_[std::string(key)] = std::string(value);
+    }
+    void erase(std::string_view key) override { pending_[std::string(key)] = std::nullopt; }
+    std::vector<row> scan(std::string_view prefix, std::string_view until, std::size_t limit) const override {
+        std::size_t overrides = 0;
+        for (auto it = pending_.lower_bound(std::string(prefix));
+             it != pending_.end() && std::string_view(it->first).starts_with(prefix); ++it)
+            ++overrides;
+        std::map<std::string, std::string> rows;
+        for (auto& r : base_.scan(prefix, until, limit + overrides)) rows.insert(std::move(r));
+        for (auto it = pending_.lower_bound(std::string(prefix));
+             it != pending_.end() && std::string_view(it->first).starts_with(prefix); ++it) {
+            if (!until.empty() && it->first >= until) break;
+            if (it->second) rows[it->first] = *it->second;
+            else rows.erase(it->first);
+        }
+        std::vector<row> out;
+        for (auto& r : rows) {
+            if (out.size() >= limit) break;
+            out.push_back(r);
+        }
+        return out;
+    }
+
+private:
+    const keyed_state& base_;
+    std::map<std::string, std::optional<std::string>> pending_;
+};
+
 }  // namespace daybook::events

@@ -109,6 +109,7 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
             return close_period{book_id{envelope.close_period().book_id()}, envelope.close_period().through_date()};
         case E::kReopenPeriod:
             return reopen_period{book_id{envelope.reopen_period().book_id()}, envelope.reopen_period().through_date()};
+        case E::kLinkedRun:  // a run of commands, not one: consumers/command_state.h decides it
         case E::PAYLOAD_NOT_SET: return std::nullopt;
     }
     return std::nullopt;

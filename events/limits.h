@@ -19,10 +19,15 @@ inline constexpr std::size_t account_name_bytes_max = 200;
 inline constexpr std::size_t memo_bytes_max = 1000;
 // Legs of one journal entry: at least 2, at most entry_legs_max.
 inline constexpr std::size_t entry_legs_max = 1024;
+// Commands in one linked run (TigerBeetle's batch bound), all in one record of at most
+// command_bytes_max.
+inline constexpr std::size_t linked_run_commands_max = 8189;
 // Decimal places of a currency or asset code.
 inline constexpr std::uint32_t currency_scale_max = 9;
 
 static_assert(command_bytes_max < event_bytes_max);
+// The smallest useful command (a two-leg entry with short ids) is ~60 bytes: a full run fits.
+static_assert(linked_run_commands_max * 60 < command_bytes_max);
 static_assert(event_bytes_max + 64 * 1024 < topic_message_bytes_max,
               "an event record plus its framing must fit a topic message");
 // A posted entry's event holds its legs: the worst case must fit one event record.

@@ -22,6 +22,9 @@ enum class rejection_code : std::uint16_t {
     result_too_large = 6,       // an event record would exceed the limit
     payload_missing = 7,        // envelope without a command
     command_id_invalid = 8,     // empty, too long, or not printable ASCII
+    linked_run_invalid = 9,     // nested run, mixed routing keys, duplicate or missing inner ids
+    linked_run_too_long = 10,   // more than limits::linked_run_commands_max commands
+    linked_command_failed = 11, // another command of the same linked run was refused
 
     // General ledger.
     account_id_invalid = 1000,

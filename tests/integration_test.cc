@@ -11,6 +11,7 @@
 
 #include "events/codec.h"
 #include "events/hashing.h"
+#include "events/limits.h"
 #include "events/murmur2.h"
 #include "tests/harness.h"
 
@@ -572,6 +573,88 @@ TEST_CASE("holds with expiry swept by the scheduler, partial captures, reversals
     CHECK(json.find("\"credits_minor\":\"140005\"") != std::string::npos);  // deposit, reversal, late
     CHECK(json.find("\"debits_minor\":\"70000\"") != std::string::npos);    // captures 300.00, withdrawal 400.00
     CHECK(json.find("\"debits_pending_minor\":\"0\"") != std::string::npos);
+    serve.terminate();
+    CHECK(audit_events(box).problems.empty());
+}
+
+namespace {
+
+std::string base36(int n, int width) {
+    std::string out(static_cast<std::size_t>(width), '0');
+    for (int i = width - 1; i >= 0; --i, n /= 36) out[static_cast<std::size_t>(i)] = "0123456789abcdefghijklmnopqrstuvwxyz"[n % 36];
+    return out;
+}
+
+v1::CommandEnvelope linked(const std::string& id, const std::vector<v1::CommandEnvelope>& commands) {
+    v1::CommandEnvelope run;
+    run.set_command_id(id);
+    for (const auto& c : commands) *run.mutable_linked_run()->add_commands() = c;
+    return run;
+}
+
+}  // namespace
+
+TEST_CASE("linked runs are all-or-nothing, up to 8,189 commands in one record", "[integration][linked]") {
+    sandbox box("linked");
+    auto data = box.dir + "/data";
+    serve_process serve(box, "a", data);
+    client c(box);
+    REQUIRE(all_accepted(c.submit(chart("l", "b")), 2));
+
+    SECTION("a run with one bad command applies nothing and says who failed") {
+        auto bad = linked("run-bad", {post_entry("x1", "b", "e1", "1000", "4000", 10),
+                                      post_entry("x2", "b", "e2", "1000", "9999", 10),
+                                      post_entry("x3", "b", "e3", "1000", "4000", 10)});
+        auto r = c.submit({bad});
+        REQUIRE(r.count("run-bad") == 1);
+        CHECK(r.at("run-bad").status() == v1::OUTCOME_STATUS_REJECTED);
+        CHECK(r.at("run-bad").code_name() == "account_not_found");
+        CHECK(r.at("run-bad").field() == "linked_run.commands[1].post_entry.legs[1].account_id");
+        auto inner = c.wait({"x1", "x2", "x3"}, 10s);
+        REQUIRE(inner.size() == 3);
+        CHECK(inner.at("x1").code_name() == "linked_command_failed");
+        CHECK(inner.at("x2").code_name() == "account_not_found");
+        CHECK(inner.at("x3").code_name() == "linked_command_failed");
+        auto json = balance_json(box, data, "b", "1000", events::token_of(r.at("run-bad")));
+        CHECK(json.find("\"debits_minor\":\"0\"") != std::string::npos);
+
+        // The corrected run, under a new run id, may reuse the inner ids: they never happened.
+        auto good = linked("run-good", {post_entry("x1", "b", "e1", "1000", "4000", 10),
+                                        post_entry("x2", "b", "e2", "1000", "4000", 10),
+                                        post_entry("x3", "b", "e3", "1000", "4000", 10)});
+        auto g = c.submit({good});
+        REQUIRE(g.count("run-good") == 1);
+        CHECK(g.at("run-good").status() == v1::OUTCOME_STATUS_ACCEPTED);
+        CHECK(g.at("run-good").events_size() == 3);
+        json = balance_json(box, data, "b", "1000", events::token_of(g.at("run-good")));
+        CHECK(json.find("\"debits_minor\":\"30\"") != std::string::npos);
+        // A retried run gives the first outcome and appends nothing.
+        auto again = c.submit({good});
+        CHECK(again.at("run-good").duplicate());
+        // A run may not mix books.
+        auto mixed = linked("run-mixed", {post_entry("y1", "b", "f1", "1000", "4000", 1),
+                                          post_entry("y2", "other", "f2", "1000", "4000", 1)});
+        CHECK(c.submit({mixed}).at("run-mixed").code_name() == "linked_run_invalid");
+    }
+    SECTION("8,189 commands in one run, and one more is refused") {
+        std::vector<v1::CommandEnvelope> commands;
+        for (int i = 0; i < 8189; ++i) {
+            auto e = post_entry(base36(i, 3), "b", base36(i, 3), "1000", "4000", 1);
+            e.mutable_post_entry()->clear_memo();
+            commands.push_back(e);
+        }
+        auto run = linked("run-max", commands);
+        REQUIRE(events::serialize(run).size() <= limits::command_bytes_max);
+        auto r = c.submit({run}, 120s);
+        REQUIRE(r.count("run-max") == 1);
+        CHECK(r.at("run-max").status() == v1::OUTCOME_STATUS_ACCEPTED);
+        CHECK(r.at("run-max").events_size() == 8189);
+        auto json = balance_json(box, data, "b", "1000", events::token_of(r.at("run-max")));
+        CHECK(json.find("\"debits_minor\":\"8189\"") != std::string::npos);
+        commands.push_back(post_entry("zzzz", "b", "zzzz", "1000", "4000", 1));
+        auto too_long = c.submit({linked("run-over", commands)}, 60s);
+        CHECK(too_long.at("run-over").code_name() == "linked_run_too_long");
+    }
     serve.terminate();
     CHECK(audit_events(box).problems.empty());
 }
