@@ -21,11 +21,12 @@ namespace {
 result<std::unique_ptr<store>, std::string> store::open(const std::string& path,
                                                         const store_options& o) {
     auto out = std::unique_ptr<store>(new store());
-    out->cache_ = rocksdb::NewLRUCache(o.cache_bytes, -1, /*strict_capacity_limit=*/true);
+    // Two shards: the write buffer manager's reservations (256 KiB pinned entries) must not fill
+    // a small shard, or a strict cache refuses every insert into it.
+    out->cache_ = rocksdb::NewLRUCache(o.cache_bytes, /*num_shard_bits=*/1, /*strict_capacity_limit=*/true);
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = out->cache_;
     table.cache_index_and_filter_blocks = true;
-    table.pin_l0_filter_and_index_blocks_in_cache = true;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     rocksdb::Options options;
     options.create_if_missing = true;
@@ -56,9 +57,25 @@ result<std::unique_ptr<store>, std::string> store::open_secondary(const std::str
 
 store::~store() = default;
 
+namespace {
+
+// The cache's limit is strict: when it is full of memtable reservations and hot blocks, a read is
+// done again without caching what it reads, rather than failing or growing the cache.
+bool cache_full(const rocksdb::Status& s) { return s.IsMemoryLimit() || s.IsAborted() || s.IsIncomplete(); }
+
+rocksdb::ReadOptions uncached() {
+    rocksdb::ReadOptions r;
+    r.fill_cache = false;
+    return r;
+}
+
+}  // namespace
+
 std::optional<std::string> store::get(std::string_view key) const {
     std::string value;
-    auto s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
+    rocksdb::Slice k(key.data(), key.size());
+    auto s = db_->Get(rocksdb::ReadOptions(), k, &value);
+    if (cache_full(s)) s = db_->Get(uncached(), k, &value);
     if (s.IsNotFound()) return std::nullopt;
     if (!s.ok()) fail("get", s);
     return value;
@@ -72,9 +89,14 @@ void store::write(rocksdb::WriteBatch& batch) {
 void store::scan(std::string_view prefix,
                  const std::function<bool(std::string_view, std::string_view)>& fn,
                  std::string_view from) const {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     std::string start = from.empty() ? std::string(prefix) : std::string(from);
-    for (it->Seek(start); it->Valid(); it->Next()) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    it->Seek(start);
+    if (!it->Valid() && cache_full(it->status())) {
+        it.reset(db_->NewIterator(uncached()));
+        it->Seek(start);
+    }
+    for (; it->Valid(); it->Next()) {
         auto k = it->key();
         if (!k.starts_with(rocksdb::Slice(prefix.data(), prefix.size()))) break;
         if (!fn(std::string_view(k.data(), k.size()),
