@@ -1,4 +1,5 @@
 #include <google/protobuf/util/json_util.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,12 +21,19 @@ struct parsed_line {
     std::string key;
 };
 
+// The operating-system user running the CLI: the actor until authentication exists (issue 9).
+std::string local_user() {
+    if (const char* u = std::getenv("USER"); u && *u) return u;
+    if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_name) return pw->pw_name;
+    return "uid-" + std::to_string(::getuid());
+}
+
 // Reads NDJSON commands; any bad line fails the whole submission before anything is sent.
 result<std::vector<parsed_line>, std::string> read_commands(std::istream& in) {
     std::vector<parsed_line> out;
     std::string line, errors;
     std::size_t n = 0;
-    std::string actor = "cli:" + std::string(std::getenv("USER") ? std::getenv("USER") : "unknown");
+    std::string actor = "cli:" + local_user();
     while (std::getline(in, line)) {
         ++n;
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;

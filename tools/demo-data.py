@@ -72,6 +72,31 @@ entry(n, 30, "Electricity and water", [leg("6200", "DEBIT", 48_250), leg("1100",
 n += 1
 entry(n, 30, "Cash deposited at the bank", [leg("1100", "DEBIT", 100_000), leg("1000", "CREDIT", 100_000)])
 
+# A reversal: a bill booked twice by mistake is reversed (nothing is ever edited or deleted).
+n += 1
+entry(n, 30, "Electricity and water (booked twice by mistake)", [leg("6200", "DEBIT", 48_250), leg("1100", "CREDIT", 48_250)])
+cmd("nw-rev-1", "reverse_entry", {"book_id": BOOK, "entry_id": f"JE-{n:04d}", "reversal_entry_id": f"JE-{n:04d}-R",
+                                  "effective_date": f"{MONTH}-30"})
+cmd("nw-rev-2", "reverse_entry", {"book_id": BOOK, "entry_id": f"JE-{n:04d}", "reversal_entry_id": f"JE-{n:04d}-R2",
+                                  "effective_date": f"{MONTH}-30"})  # rejected: already reversed
+
+# A linked run (all-or-nothing): month-end accruals posted together or not at all.
+cmd("nw-run-accruals", "linked_run", {"commands": [
+    {"command_id": "nw-acc-1", "post_entry": {"book_id": BOOK, "entry_id": "ACC-1", "effective_date": f"{MONTH}-30",
+                                               "memo": "Accrued rent", "legs": [leg("6000", "DEBIT", 10_000), leg("2000", "CREDIT", 10_000)]}},
+    {"command_id": "nw-acc-2", "post_entry": {"book_id": BOOK, "entry_id": "ACC-2", "effective_date": f"{MONTH}-30",
+                                               "memo": "Accrued utilities", "legs": [leg("6200", "DEBIT", 5_000), leg("2000", "CREDIT", 5_000)]}}]})
+cmd("nw-run-broken", "linked_run", {"commands": [
+    {"command_id": "nw-acc-3", "post_entry": {"book_id": BOOK, "entry_id": "ACC-3", "effective_date": f"{MONTH}-30",
+                                               "memo": "Accrued bonus", "legs": [leg("6100", "DEBIT", 10_000), leg("2000", "CREDIT", 10_000)]}},
+    {"command_id": "nw-acc-4", "post_entry": {"book_id": BOOK, "entry_id": "ACC-4", "effective_date": f"{MONTH}-30",
+                                               "memo": "Typo in the account", "legs": [leg("6101", "DEBIT", 10), leg("2000", "CREDIT", 10)]}}]})
+
+# October is closed: a backdated entry into it is refused.
+cmd("nw-close-oct", "close_period", {"book_id": BOOK, "through_date": "2026-10-31"})
+entry(9008, 1, "Backdated into a closed period", [leg("6200", "DEBIT", 100), leg("1100", "CREDIT", 100)])
+out[-1]["post_entry"]["effective_date"] = "2026-10-15"
+
 # Invalid commands: each must be rejected with its rule's code, field and a clear detail.
 entry(9001, 15, "Unbalanced: typo in the credit", [leg("6200", "DEBIT", 10_000), leg("1100", "CREDIT", 1_000)])
 entry(9002, 15, "Unknown account", [leg("6900", "DEBIT", 10_000), leg("1100", "CREDIT", 10_000)])
@@ -82,6 +107,37 @@ entry(9005, 31, "November has 30 days", [leg("6200", "DEBIT", 100), leg("1100", 
 entry(9006, 20, "Dollar leg on a euro account", [leg("6200", "DEBIT", 100, "USD"), leg("1100", "CREDIT", 100, "USD")])
 cmd("nw-open-9007", "open_account", {"book_id": BOOK, "account_id": "1000", "name": "Cash again",
                                      "type": "ACCOUNT_TYPE_ASSET", "currency": "EUR", "scale": 2})
+
+if len(sys.argv) > 1 and sys.argv[1] == "--bank":
+    # Card authorisations on a customer's account: holds count against what the customer may spend.
+    # Ids carry today's date so a re-run on the same day is idempotent (deadlines are real times).
+    import time
+    day = time.strftime("%Y%m%d", time.gmtime())
+    tomorrow_ms = (int(time.time()) // 86400 + 2) * 86400 * 1000
+    out = []
+    def bank(cid, kind, body):
+        out.append({"command_id": f"bank-{day}-{cid}", kind: dict(body, book_id="bank")})
+    bank("open-wallet", "open_account", {"account_id": "wallet-42", "name": "Customer 42 wallet", "type": "ACCOUNT_TYPE_LIABILITY",
+                                         "currency": "EUR", "scale": 2, "constraints": {"debits_must_not_exceed_credits": True}})
+    bank("open-cash", "open_account", {"account_id": "nostro", "name": "Nostro account", "type": "ACCOUNT_TYPE_ASSET", "currency": "EUR", "scale": 2})
+    bank("open-merchant", "open_account", {"account_id": "merchants", "name": "Merchant settlement", "type": "ACCOUNT_TYPE_LIABILITY",
+                                           "currency": "EUR", "scale": 2})
+    bank("deposit", "post_entry", {"entry_id": f"DEP-{day}", "effective_date": time.strftime("%Y-%m-%d", time.gmtime()),
+                                   "memo": "Salary in", "legs": [leg("nostro", "DEBIT", 250_000), leg("wallet-42", "CREDIT", 250_000)]})
+    def hold(cid, hid, amount):
+        bank(cid, "place_hold", {"hold_id": f"{hid}-{day}", "debit_account_id": "wallet-42", "credit_account_id": "merchants",
+                                 "amount_minor": str(amount), "currency": "EUR", "expires_at_ms": str(tomorrow_ms), "memo": "card authorisation"})
+    hold("h-hotel", "hotel", 120_000)
+    hold("h-fuel", "fuel", 15_000)
+    hold("h-tv", "tv", 200_000)  # refused: 1150.00 available after the first two
+    bank("cap-hotel-1", "capture_hold", {"hold_id": f"hotel-{day}", "entry_id": f"CAP-hotel-1-{day}", "amount_minor": "80000",
+                                         "effective_date": time.strftime("%Y-%m-%d", time.gmtime())})
+    bank("cap-hotel-2", "capture_hold", {"hold_id": f"hotel-{day}", "entry_id": f"CAP-hotel-2-{day}", "amount_minor": "25000",
+                                         "effective_date": time.strftime("%Y-%m-%d", time.gmtime()), "final": True})
+    bank("rel-fuel", "release_hold", {"hold_id": f"fuel-{day}"})
+    bank("cap-fuel", "capture_hold", {"hold_id": f"fuel-{day}", "entry_id": f"CAP-fuel-{day}", "amount_minor": "100",
+                                      "effective_date": time.strftime("%Y-%m-%d", time.gmtime())})  # refused: released
+    bank("close-wallet", "close_account", {"account_id": "wallet-42"})  # refused: balance not zero
 
 if len(sys.argv) > 2 and sys.argv[1] == "--bulk":
     # A throughput run instead: N two-leg entries spread over 6 books (each book one writer).
