@@ -145,6 +145,12 @@ void apply_posting(events::keyed_state& rows, const posting& e, const v1::EventE
         line.set_partition(partition);
         line.set_seq(seq);
         rows.put(join("stmt/", e.book, l.account.value) + '\0' + be64(line.line()), events::serialize(line));
+        // Month row first (the checkpoint), then the day row: "balance on D" reads the months
+        // before D's month and at most one month of days; a backdated entry touches two rows.
+        auto month_key = join("mon/", e.book, l.account.value) + '\0' + e.date.substr(0, 7);
+        auto& month = days.try_emplace(month_key, read_row<v1::DayDelta>(rows, month_key).value_or(v1::DayDelta{})).first->second;
+        if (debit) month.set_debits_minor(month.debits_minor() + l.amount.minor_units);
+        else month.set_credits_minor(month.credits_minor() + l.amount.minor_units);
         auto day_key = join("day/", e.book, l.account.value) + '\0' + e.date;
         auto& day = days.try_emplace(day_key, read_row<v1::DayDelta>(rows, day_key).value_or(v1::DayDelta{})).first->second;
         if (debit) day.set_debits_minor(day.debits_minor() + l.amount.minor_units);
@@ -355,23 +361,45 @@ std::vector<v1::ProjectedHold> list_holds(const store& s, const std::string& boo
     return out;
 }
 
+namespace {
+
+// Posted movements per account with effective date before `date` (or through it when inclusive):
+// whole months from the month rows, then the days of date's own month.
+std::map<std::string, movement> movements_until(const store& s, const std::string& book, const std::string& date,
+                                                bool inclusive) {
+    std::map<std::string, movement> out;
+    std::string month = date.substr(0, 7);
+    auto add = [&](std::string_view prefix, auto&& keep) {
+        s.scan(prefix, [&](std::string_view k, std::string_view v) {
+            auto rest = k.substr(prefix.size());
+            auto nul = rest.find('\0');
+            auto when = rest.substr(nul + 1);
+            if (!keep(when)) return true;
+            v1::DayDelta d;
+            d.ParseFromArray(v.data(), static_cast<int>(v.size()));
+            auto& m = out[std::string(rest.substr(0, nul))];
+            m.debits += d.debits_minor();
+            m.credits += d.credits_minor();
+            return true;
+        });
+    };
+    add("mon/" + book + '\0', [&](std::string_view m) { return m < month; });
+    add("day/" + book + '\0', [&](std::string_view d) {
+        return d.substr(0, 7) == month && (inclusive ? d <= date : d < date);
+    });
+    return out;
+}
+
+}  // namespace
+
 std::map<std::string, movement> movements(const store& s, const std::string& book, const std::string& from,
                                           const std::string& to) {
-    std::map<std::string, movement> out;
-    auto prefix = "day/" + book + '\0';
-    s.scan(prefix, [&](std::string_view k, std::string_view v) {
-        auto rest = k.substr(prefix.size());
-        auto nul = rest.find('\0');
-        auto account = std::string(rest.substr(0, nul));
-        auto date = std::string(rest.substr(nul + 1));
-        if ((!from.empty() && date < from) || (!to.empty() && date > to)) return true;
-        v1::DayDelta d;
-        d.ParseFromArray(v.data(), static_cast<int>(v.size()));
-        auto& m = out[account];
-        m.debits += d.debits_minor();
-        m.credits += d.credits_minor();
-        return true;
-    });
+    auto out = movements_until(s, book, to.empty() ? "9999-12-31" : to, true);
+    if (!from.empty())
+        for (const auto& [account, before] : movements_until(s, book, from, false)) {
+            out[account].debits -= before.debits;
+            out[account].credits -= before.credits;
+        }
     return out;
 }
 

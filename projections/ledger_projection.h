@@ -7,6 +7,7 @@
 //   stmt/<book>\0<account>\0<line u64 BE> StatementLine with running balance
 //   entry/<book>\0<entry>                 EntryView
 //   day/<book>\0<account>\0<date>         DayDelta: posted movements on one effective date
+//   mon/<book>\0<account>\0<YYYY-MM>      DayDelta: posted movements of one month (checkpoints)
 //   hold/<book>\0<hold>                   ProjectedHold
 //   book/<book>                           BookState: the period lock
 //   hexp/<deadline u64 BE><book>\0<hold>  open holds by deadline (the scheduler's sweep list)
@@ -57,12 +58,13 @@ std::set<std::string> books_with_expired_holds(const store& s, std::int64_t now_
 
 // Key prefixes of projection rows (in the digest) and of bookkeeping rows (not in it).
 inline constexpr std::string_view projection_prefixes[] = {"bal/", "book/", "day/", "entry/", "hexp/",
-                                                           "hold/", "stmt/", "tb/", "ver/"};
+                                                           "hold/", "mon/", "stmt/", "tb/", "ver/"};
 inline constexpr std::string_view bookkeeping_prefixes[] = {"pos/", "stop/"};
 
 // Posted movements per account with effective dates in [from, to] (empty: unbounded), summed in
 // 128 bits. Balance on date D = movements(book, "", D); an income statement = movements(from, to)
-// of revenue and expense accounts. Read from the per-(account, day) rows, never from entries.
+// of revenue and expense accounts. Read from month rows plus at most a month of day rows per
+// bound, never from entries.
 struct movement {
     int128 debits = 0, credits = 0;
 };
