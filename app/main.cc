@@ -102,6 +102,40 @@ int main(int argc, char** argv) {
     common(status);
     status->add_option("--format", status_format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
 
+    daybook::app::audit_args audit_args;
+    auto* audit = app.add_subcommand("audit", "verify the events log, sign checkpoints, prove inclusion and consistency");
+    audit->require_subcommand(1);
+    auto audit_common = [&](CLI::App* c) {
+        common(c);
+        c->add_option("--log", audit_args.log_file, "an exported log file instead of the Kafka topic");
+        c->add_option("--partitions", audit_args.partitions, "with --log: the log's partition count");
+    };
+    auto* a_verify = audit->add_subcommand("verify", "check every partition's sequence and hash chain, and the topic's retention");
+    audit_common(a_verify);
+    a_verify->add_option("--checkpoint", audit_args.checkpoint, "also prove the log still extends this signed checkpoint");
+    a_verify->add_option("--public-key", audit_args.public_key, "the checkpoint signer's public key (PEM or hex)");
+    auto* a_checkpoint = audit->add_subcommand("checkpoint", "sign {seq, head, Merkle root} per partition with Ed25519");
+    audit_common(a_checkpoint);
+    a_checkpoint->add_option("--key", audit_args.private_key, "Ed25519 private key (PEM), kept outside Kafka")->required();
+    a_checkpoint->add_option("--out", audit_args.out, "checkpoint file to create (never overwritten)")->required();
+    auto* a_keygen = audit->add_subcommand("keygen", "create an Ed25519 key pair for checkpoints");
+    a_keygen->add_option("--private", audit_args.private_key, "private key file to create (mode 0600)")->required();
+    a_keygen->add_option("--public", audit_args.public_key, "public key file to create")->required();
+    auto* a_export = audit->add_subcommand("export", "write the events log to a file (docs/audit-format.md §5)");
+    common(a_export);
+    a_export->add_option("--out", audit_args.out, "file to write")->required();
+    auto* a_prove = audit->add_subcommand("prove", "print the inclusion proof of one event");
+    audit_common(a_prove);
+    a_prove->add_option("--event", audit_args.event, "PARTITION:SEQ")->required();
+    a_prove->add_option("--tree-size", audit_args.tree_size, "tree size (default: the whole partition)");
+    auto* a_prove_c = audit->add_subcommand("prove-consistency", "print consistency proofs between two checkpoints");
+    audit_common(a_prove_c);
+    a_prove_c->add_option("old", audit_args.old_checkpoint)->required();
+    a_prove_c->add_option("new", audit_args.new_checkpoint)->required();
+    a_prove_c->add_option("--public-key", audit_args.public_key, "the checkpoints' signer's public key")->required();
+    auto* a_check = audit->add_subcommand("check-proof", "verify an inclusion or consistency proof file, offline");
+    a_check->add_option("proof", audit_args.proof)->required();
+
     CLI11_PARSE(app, argc, argv);
 
     if (auto valid = daybook::app::validate(o); !valid) {
@@ -112,6 +146,10 @@ int main(int argc, char** argv) {
     if (serve->parsed()) return daybook::app::run_serve(o, roles);
     if (submit->parsed()) return daybook::app::run_submit(o, submit_args);
     if (status->parsed()) return daybook::app::run_status(o, status_format);
+    for (auto* sub : audit->get_subcommands()) {
+        audit_args.what = sub->get_name();
+        return daybook::app::run_audit(o, audit_args);
+    }
     for (auto* q : query->get_subcommands()) {
         query_args.what = q->get_name();
         return daybook::app::run_query(o, query_args);

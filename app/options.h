@@ -67,5 +67,14 @@ struct query_args {
 };
 int run_query(const options& o, const query_args& a);
 int run_status(const options& o, const std::string& format);
+struct audit_args {
+    std::string what;  // verify, checkpoint, keygen, export, prove, prove-consistency, check-proof
+    std::string log_file;      // --log: an exported log instead of Kafka
+    int partitions = 0;        // --partitions with --log: count partitions that have no record
+    std::string checkpoint;    // verify --checkpoint
+    std::string public_key, private_key, out, event, proof, old_checkpoint, new_checkpoint;
+    std::size_t tree_size = 0;
+};
+int run_audit(const options& o, const audit_args& a);
 
 }  // namespace daybook::app

@@ -16,7 +16,7 @@
 #include "events/murmur2.h"
 #include "projections/ledger_projection.h"
 #include "projections/store.h"
-#include "tests/golden/golden_log.h"
+#include "events/log_file.h"
 #include "tests/test_support.h"
 
 using namespace daybook;
@@ -52,7 +52,7 @@ expected_state read_expected(const std::string& path) {
 
 TEST_CASE("golden log ledger-v1 replays to its recorded state digest", "[golden]") {
     const std::string dir = DAYBOOK_GOLDEN_DIR;
-    auto records = testing::read_golden(dir + "/ledger-v1.log");
+    auto records = events::read_log_file(dir + "/ledger-v1.log");
     auto expected = read_expected(dir + "/ledger-v1.expected");
     REQUIRE(records.size() == expected.records);
     REQUIRE(records.size() >= 200);

@@ -12,7 +12,7 @@
 #include "events/codec.h"
 #include "events/hashing.h"
 #include "events/murmur2.h"
-#include "tests/golden/golden_log.h"
+#include "events/log_file.h"
 
 using namespace daybook;
 
@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
             auto sealed = events::seal(static_cast<std::uint32_t>(p), ++pt.seq, pt.head, events::serialize(env));
             pt.head = sealed.hash;
             consumers::apply_record(pt.state, static_cast<std::uint32_t>(p), pt.seq, env);
-            testing::write_golden(out, {static_cast<std::uint32_t>(p), sealed.value});
+            events::write_log_record(out, {static_cast<std::uint32_t>(p), sealed.value});
             ++records;
         }
     }

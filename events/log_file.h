@@ -1,7 +1,7 @@
 #pragma once
-// Golden log files: sealed event records exactly as they were stored in daybook.events.
+// Exported logs (docs/audit-format.md §5): sealed records exactly as stored in daybook.events.
 // Layout, repeated to the end of the file: partition u32 BE, length u32 BE, record value bytes.
-// A golden log is never rewritten: new cases are new files (DESIGN.md "Schema evolution").
+// `daybook audit export` writes it; tests/golden/*.log use it; auditors verify it offline.
 
 #include <cstdint>
 #include <fstream>
@@ -9,17 +9,17 @@
 #include <string>
 #include <vector>
 
-namespace daybook::testing {
+namespace daybook::events {
 
-struct golden_record {
+struct log_record {
     std::uint32_t partition = 0;
     std::string value;
 };
 
-inline std::vector<golden_record> read_golden(const std::string& path) {
+inline std::vector<log_record> read_log_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot open golden log " + path);
-    std::vector<golden_record> out;
+    if (!in) throw std::runtime_error("cannot open log file " + path);
+    std::vector<log_record> out;
     for (;;) {
         unsigned char head[8];
         if (!in.read(reinterpret_cast<char*>(head), 8)) break;
@@ -27,15 +27,15 @@ inline std::vector<golden_record> read_golden(const std::string& path) {
             return std::uint32_t(head[at]) << 24 | std::uint32_t(head[at + 1]) << 16 |
                    std::uint32_t(head[at + 2]) << 8 | std::uint32_t(head[at + 3]);
         };
-        golden_record r{be(0), std::string(be(4), '\0')};
+        log_record r{be(0), std::string(be(4), '\0')};
         if (!in.read(r.value.data(), static_cast<std::streamsize>(r.value.size())))
-            throw std::runtime_error("golden log " + path + " is truncated");
+            throw std::runtime_error("log file " + path + " is truncated");
         out.push_back(std::move(r));
     }
     return out;
 }
 
-inline void write_golden(std::ofstream& out, const golden_record& r) {
+inline void write_log_record(std::ofstream& out, const log_record& r) {
     auto put = [&](std::uint32_t v) {
         char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
         out.write(b, 4);
@@ -45,4 +45,4 @@ inline void write_golden(std::ofstream& out, const golden_record& r) {
     out.write(r.value.data(), static_cast<std::streamsize>(r.value.size()));
 }
 
-}  // namespace daybook::testing
+}  // namespace daybook::events
