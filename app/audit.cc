@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -17,6 +18,7 @@
 #include "events/chain_verifier.h"
 #include "events/hashing.h"
 #include "events/merkle.h"
+#include "projections/ledger_projection.h"
 #include "events/log_file.h"
 
 namespace daybook::app {
@@ -260,9 +262,99 @@ int check_proof(const audit_args& a) {
     return checked > 0 && failed == 0 ? 0 : 1;
 }
 
+// Rebuilds every projection from offset 0 into a fresh store (optionally only up to given seqs per
+// partition) and prints the state digest: equal logs give equal digests (DESIGN.md rule 6).
+int replay(const options& o, const audit_args& a) {
+    namespace fs = std::filesystem;
+    if (fs::exists(a.state_dir) && !fs::is_empty(a.state_dir))
+        return std::fprintf(stderr, "daybook replay: %s is not empty; replay needs a fresh directory\n", a.state_dir.c_str()), 2;
+    std::map<std::uint32_t, std::uint64_t> to;
+    if (!a.to_seqs.empty()) {
+        auto parsed = events::parse_token(a.to_seqs);
+        if (!parsed) return std::fprintf(stderr, "daybook replay: --to is P:SEQ[,P:SEQ...]\n"), 2;
+        for (const auto& [p, seq] : *parsed) to[p] = seq;
+    }
+    auto store = projections::store::open(a.state_dir, o.store);
+    if (!store) return std::fprintf(stderr, "daybook replay: %s\n", store.error().c_str()), 2;
+    projections::overlay rows(**store, "");
+    events::chain_verifier v(1024);
+    std::size_t applied = 0, batch = 0;
+    std::string problem;
+    auto apply = [&](std::uint32_t p, std::string_view value) {
+        if (!problem.empty()) return;
+        if (auto it = to.find(p); !to.empty() && (it == to.end() || v.partitions()[p].seq >= it->second)) return;
+        v.add(p, value);
+        if (!v.valid()) {
+            problem = "the log does not verify at partition " + std::to_string(p);
+            return;
+        }
+        auto rec = events::read_sealed(p, value);
+        projections::apply_event(rows, rec->envelope, p, rec->sealed.seq());
+        v1::PartitionPosition pos;
+        pos.set_seq(rec->sealed.seq());
+        pos.set_head(rec->sealed.hash());
+        rows.put(projections::position_key(p), pos.SerializeAsString());
+        ++applied;
+        if (++batch == 10000) {
+            rocksdb::WriteBatch wb;
+            rows.flush_into(wb);
+            (*store)->write(wb);
+            batch = 0;
+        }
+    };
+    if (!a.log_file.empty()) {
+        for (const auto& r : events::read_log_file(a.log_file)) apply(r.partition, r.value);
+    } else {
+        auto read = consumers::read_whole_topic(o.kafka, o.topics.events(),
+                                                [&](std::uint32_t p, std::int64_t, std::string_view value) { apply(p, value); });
+        if (!read) return std::fprintf(stderr, "daybook replay: %s\n", read.error().c_str()), 2;
+    }
+    if (!problem.empty()) return std::fprintf(stderr, "daybook replay: %s\n", problem.c_str()), 1;
+    rocksdb::WriteBatch wb;
+    rows.flush_into(wb);
+    (*store)->write(wb);
+    std::printf("replayed %zu events into %s\nstate digest %s (%s)\n", applied, a.state_dir.c_str(),
+                projections::state_digest(**store).c_str(), o.processor.software_version.c_str());
+    return 0;
+}
+
+// Every record a command, a correlation, an actor or an aggregate left, in log order, with who,
+// when, from where and why (rejections included).
+int trail(const options& o, const audit_args& a) {
+    std::size_t shown = 0;
+    auto show = [&](std::uint32_t p, std::string_view value) {
+        auto rec = events::read_sealed(p, value);
+        if (!rec) return;
+        const auto& e = rec->envelope;
+        bool match = (!a.command_id.empty() && (e.command_id() == a.command_id || e.linked_run_id() == a.command_id)) ||
+                     (!a.correlation_id.empty() && e.correlation_id() == a.correlation_id) ||
+                     (!a.actor.empty() && e.actor() == a.actor) || (!a.stream.empty() && e.stream_id() == a.stream);
+        if (!match) return;
+        ++shown;
+        std::string what = e.has_command_rejected() ? "rejected " + e.command_rejected().code_name() + ": " + e.command_rejected().detail()
+                                                    : e.GetDescriptor()->FindFieldByNumber(e.payload_case())->name();
+        std::printf("%u:%llu %s command=%s actor=%s source=%s recorded_at_ms=%lld effective=%s stream=%s v%llu correlation=%s causation=%s %s\n",
+                    p, static_cast<unsigned long long>(rec->sealed.seq()), events::to_hex(rec->sealed.hash()).substr(0, 12).c_str(),
+                    e.command_id().c_str(), e.actor().c_str(), e.source().c_str(), static_cast<long long>(e.recorded_at_ms()),
+                    e.effective_date().c_str(), e.stream_id().c_str(), static_cast<unsigned long long>(e.version()),
+                    e.correlation_id().c_str(), e.causation_event_id().c_str(), what.c_str());
+    };
+    if (!a.log_file.empty()) {
+        for (const auto& r : events::read_log_file(a.log_file)) show(r.partition, r.value);
+    } else {
+        auto read = consumers::read_whole_topic(o.kafka, o.topics.events(),
+                                                [&](std::uint32_t p, std::int64_t, std::string_view value) { show(p, value); });
+        if (!read) return std::fprintf(stderr, "daybook audit trail: %s\n", read.error().c_str()), 2;
+    }
+    std::printf("%zu records\n", shown);
+    return shown > 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int run_audit(const options& o, const audit_args& a) {
+    if (a.what == "replay") return replay(o, a);
+    if (a.what == "trail") return trail(o, a);
     if (a.what == "verify") return verify(o, a);
     if (a.what == "checkpoint") return make_checkpoint(o, a);
     if (a.what == "keygen") return keygen(a);

@@ -136,6 +136,17 @@ int main(int argc, char** argv) {
     auto* a_check = audit->add_subcommand("check-proof", "verify an inclusion or consistency proof file, offline");
     a_check->add_option("proof", audit_args.proof)->required();
 
+    auto* a_trail = audit->add_subcommand("trail", "every record of a command, correlation, actor or aggregate, rejections included");
+    audit_common(a_trail);
+    a_trail->add_option("--command-id", audit_args.command_id, "a command (or linked run) id");
+    a_trail->add_option("--correlation-id", audit_args.correlation_id);
+    a_trail->add_option("--actor", audit_args.actor);
+    a_trail->add_option("--stream", audit_args.stream, "an aggregate stream, e.g. book/acme");
+    auto* replay = app.add_subcommand("replay", "rebuild every projection from offset 0 into a fresh directory and print its digest");
+    audit_common(replay);
+    replay->add_option("--state-dir", audit_args.state_dir, "a new, empty directory")->required();
+    replay->add_option("--to", audit_args.to_seqs, "stop at these sequences: P:SEQ[,P:SEQ...]");
+
     CLI11_PARSE(app, argc, argv);
 
     if (auto valid = daybook::app::validate(o); !valid) {
@@ -146,6 +157,10 @@ int main(int argc, char** argv) {
     if (serve->parsed()) return daybook::app::run_serve(o, roles);
     if (submit->parsed()) return daybook::app::run_submit(o, submit_args);
     if (status->parsed()) return daybook::app::run_status(o, status_format);
+    if (replay->parsed()) {
+        audit_args.what = "replay";
+        return daybook::app::run_audit(o, audit_args);
+    }
     for (auto* sub : audit->get_subcommands()) {
         audit_args.what = sub->get_name();
         return daybook::app::run_audit(o, audit_args);

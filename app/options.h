@@ -74,6 +74,8 @@ struct audit_args {
     std::string checkpoint;    // verify --checkpoint
     std::string public_key, private_key, out, event, proof, old_checkpoint, new_checkpoint;
     std::size_t tree_size = 0;
+    std::string state_dir, to_seqs;                        // replay
+    std::string command_id, correlation_id, actor, stream;  // trail
 };
 int run_audit(const options& o, const audit_args& a);
 
