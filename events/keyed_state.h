@@ -104,6 +104,15 @@ public:
         return out;
     }
 
+    // Writes the layer's changes into `target` (usually the base) and forgets them.
+    void flush_into(keyed_state& target) {
+        for (const auto& [k, v] : pending_) {
+            if (v) target.put(k, *v);
+            else target.erase(k);
+        }
+        pending_.clear();
+    }
+
 private:
     const keyed_state& base_;
     std::map<std::string, std::optional<std::string>> pending_;
