@@ -59,14 +59,35 @@ pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>
 }  // namespace
 
 const test_env& test_env::get() {
-    static const test_env env{required_env("DAYBOOK_TEST_BROKERS"), required_env("DAYBOOK_BIN")};
+    static const test_env env{required_env("DAYBOOK_TEST_BROKERS"), required_env("DAYBOOK_BIN"),
+                              required_env("DAYBOOK_SOURCE_DIR")};
     return env;
 }
 
-sandbox::sandbox(const std::string& name, int partitions_) : partitions(partitions_) {
+own_broker::own_broker(int port, const std::string& data_dir) : port_(port), data_dir_(data_dir) { start(); }
+
+own_broker::~own_broker() { run("reset"); }
+
+void own_broker::start() {
+    if (run("start") != 0) throw std::runtime_error("the test's own broker did not start");
+}
+
+void own_broker::stop(bool sigkill) { run("stop", sigkill); }
+
+int own_broker::run(const std::string& command, bool sigkill) {
+    std::vector<std::string> env{"KAFKA_PORT=" + std::to_string(port_), "KAFKA_CONTROLLER_PORT=" + std::to_string(port_ + 1),
+                                 "KAFKA_DATA_DIR=" + data_dir_};
+    if (sigkill) env.push_back("KAFKA_SIGKILL=1");
+    pid_t pid = spawn({test_env::get().source_dir + "/scripts/kafka-local", command}, env, data_dir_ + ".control.log");
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+sandbox::sandbox(const std::string& name, int partitions_, const std::string& brokers) : partitions(partitions_) {
     const auto& env = test_env::get();
     auto suffix = random_suffix();
-    kafka.brokers = env.brokers;
+    kafka.brokers = brokers.empty() ? env.brokers : brokers;
     kafka.session_timeout_ms = 6000;
     kafka.transaction_timeout_ms = 10000;
     kafka.reconnect_backoff_max_ms = 500;

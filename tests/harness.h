@@ -25,13 +25,30 @@ namespace daybook::testing {
 struct test_env {
     std::string brokers;
     std::string bin;
+    std::string source_dir;  // DAYBOOK_SOURCE_DIR: scripts/kafka-local lives there
     static const test_env& get();
+};
+
+// A broker of the test's own (for tests that stop and restart it), on its own ports and data
+// directory, controlled through scripts/kafka-local by PID. Stopped and wiped at the end.
+class own_broker {
+public:
+    own_broker(int port, const std::string& data_dir);
+    ~own_broker();
+    void start();
+    void stop(bool sigkill = false);
+    std::string brokers() const { return "127.0.0.1:" + std::to_string(port_); }
+
+private:
+    int run(const std::string& command, bool sigkill = false);
+    int port_;
+    std::string data_dir_;
 };
 
 // A test's own topics, group, instance ids and temporary directory, removed at the end.
 class sandbox {
 public:
-    explicit sandbox(const std::string& name, int partitions = 3);
+    explicit sandbox(const std::string& name, int partitions = 3, const std::string& brokers = "");
     ~sandbox();
     consumers::kafka_settings kafka;
     consumers::topic_names topics;

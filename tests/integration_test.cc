@@ -736,3 +736,60 @@ TEST_CASE("audit: verify the live log, sign a checkpoint, prove, replay to the l
     CHECK(tampered.first == 1);
     CHECK(tampered.second.find("kind=altered") != std::string::npos);
 }
+
+TEST_CASE("the broker stopped, killed and restarted under a stream: nothing lost or doubled",
+          "[integration][broker-restarts]") {
+    auto broker_dir = std::filesystem::temp_directory_path() / ("daybook-own-broker-" + std::to_string(::getpid()));
+    own_broker broker(29192, broker_dir.string());
+    sandbox box("restarts", 3, broker.brokers());
+    auto data = box.dir + "/data";
+    serve_process serve(box, "a", data, {"--commit-interval-ms", "30"});
+    client c(box);
+    std::vector<v1::CommandEnvelope> setup, entries;
+    for (int b = 0; b < 4; ++b)
+        for (auto& cmd : chart("r" + std::to_string(b), "book" + std::to_string(b))) setup.push_back(cmd);
+    REQUIRE(all_accepted(c.submit(setup, 90s), setup.size()));
+    for (int i = 0; i < 3000; ++i)
+        entries.push_back(post_entry("r-je" + std::to_string(i), "book" + std::to_string(i % 4), "je-" + std::to_string(i),
+                                     "1000", "4000", 1 + i % 13));
+    auto chunk = [&](int k) {
+        return std::vector<v1::CommandEnvelope>(entries.begin() + k * 1000, entries.begin() + (k + 1) * 1000);
+    };
+    c.send(chunk(0));
+    std::this_thread::sleep_for(300ms);
+    broker.stop();  // SIGTERM: a clean broker restart in the middle of processing
+    std::this_thread::sleep_for(2s);
+    broker.start();
+    c.send(chunk(1));
+    std::this_thread::sleep_for(300ms);
+    broker.stop(true);  // SIGKILL: the broker dies with transactions open
+    std::this_thread::sleep_for(1s);
+    broker.start();
+    c.send(chunk(2));
+    std::this_thread::sleep_for(300ms);
+    serve.kill();  // and the processor too
+    serve_process again(box, "a", data, {"--commit-interval-ms", "30"});
+
+    std::set<std::string> ids;
+    for (const auto& e : entries) ids.insert(e.command_id());
+    auto outcomes = c.wait(ids, 120s);
+    std::vector<v1::CommandEnvelope> retry;
+    for (const auto& e : entries)
+        if (!outcomes.count(e.command_id())) retry.push_back(e);
+    INFO("retried " << retry.size());
+    if (!retry.empty()) {
+        auto more = c.submit(retry, 120s);
+        outcomes.insert(more.begin(), more.end());
+    }
+    CHECK(outcomes.size() == entries.size());
+    for (const auto& [id, o] : outcomes) CHECK(o.status() == v1::OUTCOME_STATUS_ACCEPTED);
+    auto audit = audit_events(box);
+    CHECK(audit.problems.empty());
+    for (const auto& e : entries) CHECK(audit.records_per_command[e.command_id()] == 1);
+    auto live = projected_digest(box, data, "a", audit.last_seq, 120s);
+    again.terminate();
+    INFO(again.log().substr(again.log().size() > 3000 ? again.log().size() - 3000 : 0));
+    serve_process rebuild(box, "clean", box.dir + "/rebuild", {"--roles", "projector"});
+    CHECK(projected_digest(box, box.dir + "/rebuild", "clean", audit.last_seq, 120s) == live);
+    rebuild.terminate();
+}
