@@ -83,27 +83,51 @@ struct account_change {
     int128 debits = 0, credits = 0, debits_pending = 0, credits_pending = 0;
 };
 
-std::optional<rejection> check_change(const keyed_state& state, const book_id& book, const v1::AccountState& a,
-                                      const account_change& d, std::int64_t now, const std::string& field) {
-    int128 debits = int128{a.debits_minor()} + d.debits, credits = int128{a.credits_minor()} + d.credits;
-    int128 dp = int128{a.debits_pending_minor()} + d.debits_pending;
-    int128 cp = int128{a.credits_pending_minor()} + d.credits_pending;
-    if (debits > int64_max || credits > int64_max || dp > int64_max || cp > int64_max)
-        return reject(rejection_code::amount_overflow, field,
+struct account_effect {
+    const v1::AccountState& account;
+    account_change change;
+    std::string field;
+};
+
+std::optional<rejection> check_overflow(const account_effect& e) {
+    const auto& a = e.account;
+    const auto& d = e.change;
+    if (int128{a.debits_minor()} + d.debits > int64_max || int128{a.credits_minor()} + d.credits > int64_max ||
+        int128{a.debits_pending_minor()} + d.debits_pending > int64_max ||
+        int128{a.credits_pending_minor()} + d.credits_pending > int64_max)
+        return reject(rejection_code::amount_overflow, e.field,
                       "account " + a.account_id() + " would exceed the largest representable total");
+    return std::nullopt;
+}
+
+std::optional<rejection> check_constraints(const keyed_state& state, const book_id& book, const account_effect& e,
+                                           std::int64_t now) {
+    const auto& a = e.account;
+    const auto& d = e.change;
+    int128 debits = int128{a.debits_minor()} + d.debits, credits = int128{a.credits_minor()} + d.credits;
     auto eff = ledger::effective_pending(state, book, a, now);
     int128 eff_dp = int128{eff.debits} + d.debits_pending, eff_cp = int128{eff.credits} + d.credits_pending;
     const auto& c = a.constraints();
     if (c.debits_must_not_exceed_credits() && debits + eff_dp > credits + c.limit_minor())
-        return reject(rejection_code::exceeds_credits, field,
+        return reject(rejection_code::exceeds_credits, e.field,
                       "account " + a.account_id() + " would have debits " + to_decimal(debits + eff_dp) +
                           " (pending included) above credits " + to_decimal(credits) + " plus limit " +
                           std::to_string(c.limit_minor()));
     if (c.credits_must_not_exceed_debits() && credits + eff_cp > debits + c.limit_minor())
-        return reject(rejection_code::exceeds_debits, field,
+        return reject(rejection_code::exceeds_debits, e.field,
                       "account " + a.account_id() + " would have credits " + to_decimal(credits + eff_cp) +
                           " (pending included) above debits " + to_decimal(debits) + " plus limit " +
                           std::to_string(c.limit_minor()));
+    return std::nullopt;
+}
+
+// amount_overflow for every affected account first, then the constraints, accounts in order.
+std::optional<rejection> check_effects(const keyed_state& state, const book_id& book,
+                                       const std::vector<account_effect>& effects, std::int64_t now) {
+    for (const auto& e : effects)
+        if (auto r = check_overflow(e)) return r;
+    for (const auto& e : effects)
+        if (auto r = check_constraints(state, book, e, now)) return r;
     return std::nullopt;
 }
 
@@ -113,29 +137,29 @@ struct leg_accounts {
 };
 
 std::optional<rejection> load_leg_account(const keyed_state& state, const book_id& book, const leg& l,
-                                          const std::string& field, leg_accounts& out) {
-    if (out.by_id.count(l.account.value)) {
-        const auto& a = out.by_id[l.account.value];
-        if (a.currency() != l.amount.currency)
-            return reject(rejection_code::currency_mismatch, field + "currency",
-                          "account " + l.account.value + " is in " + a.currency() + ", the leg is in " +
-                              l.amount.currency);
+                                          const std::string& account_field, const std::string& currency_field,
+                                          leg_accounts& out) {
+    auto mismatch = [&](const std::string& currency) {
+        return reject(rejection_code::currency_mismatch, currency_field,
+                      "account " + l.account.value + " is in " + currency + ", the leg is in " + l.amount.currency);
+    };
+    if (auto it = out.by_id.find(l.account.value); it != out.by_id.end()) {
+        if (it->second.currency() != l.amount.currency) return mismatch(it->second.currency());
         return std::nullopt;
     }
     auto a = ledger::find_account(state, book, l.account);
     if (!a)
-        return reject(rejection_code::account_not_found, field + "account_id",
+        return reject(rejection_code::account_not_found, account_field,
                       "account " + l.account.value + " does not exist in book " + book.value);
     if (a->closed())
-        return reject(rejection_code::account_closed, field + "account_id",
-                      "account " + l.account.value + " is closed");
-    if (a->currency() != l.amount.currency)
-        return reject(rejection_code::currency_mismatch, field + "currency",
-                      "account " + l.account.value + " is in " + a->currency() + ", the leg is in " +
-                          l.amount.currency);
+        return reject(rejection_code::account_closed, account_field, "account " + l.account.value + " is closed");
+    if (a->currency() != l.amount.currency) return mismatch(a->currency());
     out.by_id.emplace(l.account.value, std::move(*a));
     return std::nullopt;
 }
+
+// The field path prefix of leg i of an entry.
+std::string leg_field(const std::string& f, std::size_t i) { return f + "legs[" + std::to_string(i) + "]."; }
 
 // Balanced per currency, then overflow and constraints per account in leg order.
 std::optional<rejection> check_posting(const keyed_state& state, const book_id& book, const std::vector<leg>& legs,
@@ -157,11 +181,10 @@ std::optional<rejection> check_posting(const keyed_state& state, const book_id& 
         auto& c = changes[l.account.value];
         (l.direction == side::debit ? c.debits : c.credits) += l.amount.minor_units;
     }
+    std::vector<account_effect> effects;
     for (const auto& [account, i] : order)
-        if (auto r = check_change(state, book, accounts.by_id.at(account), changes[account], now,
-                                  f + "legs[" + std::to_string(i) + "].amount_minor"))
-            return r;
-    return std::nullopt;
+        effects.push_back({accounts.by_id.at(account), changes[account], f + "legs[" + std::to_string(i) + "].amount_minor"});
+    return check_effects(state, book, effects, now);
 }
 
 std::optional<rejection> check_constraints_shape(const constraints& c, const std::string& field) {
@@ -280,7 +303,7 @@ decided decide_post(const post_entry& c, const keyed_state& state, const decide_
     if (auto existing = ledger::find_entry(state, c.book, c.entry)) return decide_repeat(c, *existing);
     leg_accounts accounts;
     for (std::size_t i = 0; i < c.legs.size(); ++i)
-        if (auto r = load_leg_account(state, c.book, c.legs[i], f + "legs[" + std::to_string(i) + "].", accounts))
+        if (auto r = load_leg_account(state, c.book, c.legs[i], leg_field(f, i) + "account_id", leg_field(f, i) + "currency", accounts))
             return *r;
     if (auto r = check_posting(state, c.book, c.legs, accounts, ctx.now_ms, f)) return *r;
     return std::vector<ledger::event>{entry_posted{c.book, c.entry, c.effective_date, c.memo, c.legs, {}}};
@@ -298,7 +321,7 @@ decided decide_constraints(const set_account_constraints& c, const keyed_state& 
     changed.mutable_constraints()->set_debits_must_not_exceed_credits(c.limits.debits_must_not_exceed_credits);
     changed.mutable_constraints()->set_credits_must_not_exceed_debits(c.limits.credits_must_not_exceed_debits);
     changed.mutable_constraints()->set_limit_minor(c.limits.limit_minor);
-    if (auto r = check_change(state, c.book, changed, {}, ctx.now_ms, f + "constraints")) return *r;
+    if (auto r = check_effects(state, c.book, {{changed, {}, f + "constraints"}}, ctx.now_ms)) return *r;
     return std::vector<ledger::event>{account_constraints_changed{c.book, c.account, c.limits}};
 }
 
@@ -348,16 +371,19 @@ decided decide_place(const place_hold& c, const keyed_state& state, const decide
     if (c.expires_at_ms <= ctx.now_ms || c.expires_at_ms - ctx.now_ms > hold_duration_max_ms)
         return reject(rejection_code::hold_expiry_invalid, f + "expires_at_ms",
                       "expires_at_ms must be after now (" + std::to_string(ctx.now_ms) + ") and at most 400 days ahead");
+    if (c.memo.size() > limits::memo_bytes_max)
+        return reject(rejection_code::memo_too_long, f + "memo", "memo is longer than " + std::to_string(limits::memo_bytes_max) + " bytes");
     if (ledger::find_hold(state, c.book, c.hold))
         return reject(rejection_code::hold_already_exists, f + "hold_id", "hold " + c.hold.value + " already exists");
     leg_accounts accounts;
-    if (auto r = load_leg_account(state, c.book, leg{c.debit, side::debit, c.amount}, f + "debit_", accounts)) return *r;
-    if (auto r = load_leg_account(state, c.book, leg{c.credit, side::credit, c.amount}, f + "credit_", accounts)) return *r;
-    if (auto r = check_change(state, c.book, accounts.by_id[c.debit.value], {0, 0, c.amount.minor_units, 0}, ctx.now_ms,
-                              f + "amount_minor"))
+    if (auto r = load_leg_account(state, c.book, leg{c.debit, side::debit, c.amount}, f + "debit_account_id", f + "currency", accounts))
         return *r;
-    if (auto r = check_change(state, c.book, accounts.by_id[c.credit.value], {0, 0, 0, c.amount.minor_units}, ctx.now_ms,
-                              f + "amount_minor"))
+    if (auto r = load_leg_account(state, c.book, leg{c.credit, side::credit, c.amount}, f + "credit_account_id", f + "currency", accounts))
+        return *r;
+    if (auto r = check_effects(state, c.book,
+                               {{accounts.by_id[c.debit.value], {0, 0, c.amount.minor_units, 0}, f + "amount_minor"},
+                                {accounts.by_id[c.credit.value], {0, 0, 0, c.amount.minor_units}, f + "amount_minor"}},
+                               ctx.now_ms))
         return *r;
     return std::vector<ledger::event>{hold_placed{c.book, c.hold, c.debit, c.credit, c.amount, c.expires_at_ms, c.memo}};
 }
@@ -391,8 +417,11 @@ decided decide_increase(const increase_hold& c, const keyed_state& state, const 
         return reject(rejection_code::amount_overflow, f + "amount_minor", "the hold would exceed the largest amount");
     auto debit = ledger::find_account(state, c.book, account_id{h->debit_account_id()});
     auto credit = ledger::find_account(state, c.book, account_id{h->credit_account_id()});
-    if (auto r = check_change(state, c.book, *debit, {0, 0, c.amount_minor, 0}, ctx.now_ms, f + "amount_minor")) return *r;
-    if (auto r = check_change(state, c.book, *credit, {0, 0, 0, c.amount_minor}, ctx.now_ms, f + "amount_minor")) return *r;
+    if (auto r = check_effects(state, c.book,
+                               {{*debit, {0, 0, c.amount_minor, 0}, f + "amount_minor"},
+                                {*credit, {0, 0, 0, c.amount_minor}, f + "amount_minor"}},
+                               ctx.now_ms))
+        return *r;
     return std::vector<ledger::event>{hold_increased{c.book, c.hold, c.amount_minor}};
 }
 
@@ -424,9 +453,10 @@ decided decide_capture(const capture_hold& c, const keyed_state& state, const de
     int128 off_pending = int128{c.amount_minor} + released;
     auto debit = ledger::find_account(state, c.book, account_id{h->debit_account_id()});
     auto credit = ledger::find_account(state, c.book, account_id{h->credit_account_id()});
-    if (auto r = check_change(state, c.book, *debit, {c.amount_minor, 0, -off_pending, 0}, ctx.now_ms, f + "amount_minor"))
-        return *r;
-    if (auto r = check_change(state, c.book, *credit, {0, c.amount_minor, 0, -off_pending}, ctx.now_ms, f + "amount_minor"))
+    if (auto r = check_effects(state, c.book,
+                               {{*debit, {c.amount_minor, 0, -off_pending, 0}, f + "amount_minor"},
+                                {*credit, {0, c.amount_minor, 0, -off_pending}, f + "amount_minor"}},
+                               ctx.now_ms))
         return *r;
     return std::vector<ledger::event>{hold_captured{c.book, c.hold, c.entry, money{c.amount_minor, h->currency()},
                                                     c.effective_date, released, account_id{h->debit_account_id()},
@@ -489,7 +519,8 @@ decided decide_reverse(const reverse_entry& c, const keyed_state& state, const d
         const auto& l = original->legs(i);
         mirrored.push_back(leg{account_id{l.account_id()}, l.side() == v1::SIDE_DEBIT ? side::credit : side::debit,
                                money{l.amount_minor(), l.currency()}});
-        if (auto r = load_leg_account(state, c.book, mirrored.back(), f + "legs[" + std::to_string(i) + "].", accounts))
+        auto li = static_cast<std::size_t>(i);
+        if (auto r = load_leg_account(state, c.book, mirrored.back(), leg_field(f, li) + "account_id", leg_field(f, li) + "currency", accounts))
             return *r;
     }
     if (auto r = check_posting(state, c.book, mirrored, accounts, ctx.now_ms, f)) return *r;

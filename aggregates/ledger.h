@@ -24,15 +24,15 @@
 //                   period_closed; an existing entry_id: identical -> entry_repeat_acknowledged,
 //                   else entry_exists_with_different_date / _legs / _memo;
 //                   per leg: account_not_found, account_closed, currency_mismatch;
-//                   entry_unbalanced (currencies in code order); amount_overflow and then
-//                   exceeds_credits / exceeds_debits (accounts in leg order).
+//                   entry_unbalanced (currencies in code order); amount_overflow for every
+//                   account, then exceeds_credits / exceeds_debits (accounts in leg order).
 //   set_account_constraints: account_id_invalid, constraints_invalid, account_not_found,
 //                   exceeds_credits / exceeds_debits (the account must satisfy them now).
 //   close_account:  account_id_invalid, account_not_found, account_closed,
 //                   account_has_open_holds, account_balance_not_zero.
 //   reopen_account: account_id_invalid, account_not_found, account_not_closed.
 //   place_hold:     hold_id_invalid, account_id_invalid (debit, credit), hold_accounts_same,
-//                   amount_must_be_positive, currency_invalid, hold_expiry_invalid,
+//                   amount_must_be_positive, currency_invalid, hold_expiry_invalid, memo_too_long,
 //                   hold_already_exists, per account (debit, credit): account_not_found,
 //                   account_closed, currency_mismatch; amount_overflow, exceeds_credits /
 //                   exceeds_debits.
@@ -49,6 +49,8 @@
 //                   entry_already_exists, per leg: account_closed; amount_overflow, exceeds_*.
 //   close_period:   effective_date_invalid, period_already_closed.
 //   reopen_period:  period_not_closed, reopen_requires_other_actor, reopen_date_invalid.
+// Wherever amount_overflow and exceeds_* both apply, every affected account is checked for
+// overflow before any is checked against its constraints (debit account before credit account).
 // decide is pure; evolve never fails and never decides.
 
 #include <optional>

@@ -1128,11 +1128,11 @@ SCENARIO("place_hold rejections", "[ledger][holds][rejection]") {
         WHEN("an account is in another currency than the hold") {
             // The path names the side whose account differs; PlaceHold itself has one currency
             // field.
-            THEN("currency_mismatch at place_hold.debit_currency / credit_currency") {
+            THEN("currency_mismatch at place_hold.currency / credit_currency") {
                 REQUIRE_REJECTED(when(history, hold_cmd("h1", "eur_cash", "merchant", 1)),
-                                 rejection_code::currency_mismatch, "place_hold.debit_currency");
+                                 rejection_code::currency_mismatch, "place_hold.currency");
                 REQUIRE_REJECTED(when(history, hold_cmd("h1", "cash", "eur_cash", 1)),
-                                 rejection_code::currency_mismatch, "place_hold.credit_currency");
+                                 rejection_code::currency_mismatch, "place_hold.currency");
             }
         }
     }
@@ -1243,7 +1243,7 @@ SCENARIO("place_hold reports the first broken rule", "[ledger][holds][precedence
                 "currency_mismatch at the debit side: the debit account is checked completely "
                 "first") {
                 REQUIRE_REJECTED(when(history, hold_cmd("h1", "eur_cash", "ghost", 1)),
-                                 rejection_code::currency_mismatch, "place_hold.debit_currency");
+                                 rejection_code::currency_mismatch, "place_hold.currency");
             }
         }
         WHEN("the credit account does not exist and the debit account would break its constraint") {
@@ -2668,41 +2668,29 @@ SCENARIO("close_period and reopen_period report the first broken rule",
 // amount_overflow before exceeds_* across accounts
 // =================================================================================================
 
-// BUG (aggregates/ledger.cc check_posting and decide_place, or the order comment in
-// aggregates/ledger.h): the documented order is "amount_overflow and then exceeds_credits /
-// exceeds_debits (accounts in leg order)" for post_entry (and "amount_overflow, exceeds_*" for
-// place_hold, increase_hold, capture_hold, reverse_entry), unlike the explicitly "per leg:" rules
-// before it. check_change checks overflow and then the constraints of ONE account before moving to
-// the next account, so a constraint broken by an earlier account wins over an overflow of a later
-// one. Suggested fix: in check_posting, decide_place, decide_increase and decide_capture, check
-// amount_overflow for every affected account (in leg order, debit before credit) before checking
-// any constraint, e.g. by splitting check_change into an overflow pass and a constraint pass; or,
-// if the interleaving is intended, say "per account in leg order: amount_overflow, exceeds_*" in
-// aggregates/ledger.h. Enable this scenario once settled.
-// SCENARIO("an overflow of a later account beats a broken constraint of an earlier one",
-//          "[ledger][precedence][constraints]") {
-//     GIVEN("equity credited and merchant's pending credits at INT64_MAX - 10") {
-//         auto history = books_plus(
-//             {posted("big", {debit("revenue", int64_max - 10), credit("equity", int64_max - 10)}),
-//              held("hbig", "revenue", "merchant", int64_max - 10)});
-//         WHEN("an entry overdraws wallet (legs[0]) and overflows equity (legs[1])") {
-//             auto cmd = post("e1", {debit("wallet", 100'01), credit("equity", 100'01)});
-//             THEN("amount_overflow at post_entry.legs[1].amount_minor") {
-//                 // Today: exceeds_credits at post_entry.legs[0].amount_minor.
-//                 REQUIRE_REJECTED(when(history, cmd), rejection_code::amount_overflow,
-//                                  "post_entry.legs[1].amount_minor");
-//             }
-//         }
-//         WHEN("a hold overdraws wallet (debit) and overflows merchant's pending credits") {
-//             auto cmd = hold_cmd("h1", "wallet", "merchant", 100'01);
-//             THEN("amount_overflow at place_hold.amount_minor") {
-//                 // Today: exceeds_credits at place_hold.amount_minor.
-//                 REQUIRE_REJECTED(when(history, cmd), rejection_code::amount_overflow,
-//                                  "place_hold.amount_minor");
-//             }
-//         }
-//     }
-// }
+// Overflow of any account is checked before any account's constraints (aggregates/ledger.h).
+SCENARIO("an overflow of a later account beats a broken constraint of an earlier one",
+         "[ledger][precedence][constraints]") {
+    GIVEN("equity credited and merchant's pending credits at INT64_MAX - 10") {
+        auto history = books_plus(
+            {posted("big", {debit("revenue", int64_max - 10), credit("equity", int64_max - 10)}),
+             held("hbig", "revenue", "merchant", int64_max - 10)});
+        WHEN("an entry overdraws wallet (legs[0]) and overflows equity (legs[1])") {
+            auto cmd = post("e1", {debit("wallet", 100'01), credit("equity", 100'01)});
+            THEN("amount_overflow at post_entry.legs[1].amount_minor") {
+                REQUIRE_REJECTED(when(history, cmd), rejection_code::amount_overflow,
+                                 "post_entry.legs[1].amount_minor");
+            }
+        }
+        WHEN("a hold overdraws wallet (debit) and overflows merchant's pending credits") {
+            auto cmd = hold_cmd("h1", "wallet", "merchant", 100'01);
+            THEN("amount_overflow at place_hold.amount_minor") {
+                REQUIRE_REJECTED(when(history, cmd), rejection_code::amount_overflow,
+                                 "place_hold.amount_minor");
+            }
+        }
+    }
+}
 
 // =================================================================================================
 // decide stays pure for the new commands
