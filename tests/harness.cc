@@ -193,12 +193,16 @@ std::string serve_process::log() const {
 }
 
 std::pair<int, std::string> run_daybook(const std::vector<std::string>& args) {
+    std::vector<std::string> full{test_env::get().bin};
+    full.insert(full.end(), args.begin(), args.end());
+    return run_program(full);
+}
+
+std::pair<int, std::string> run_program(const std::vector<std::string>& full) {
     auto dir = std::filesystem::temp_directory_path();
     auto out_path = (dir / ("daybook-run-" + random_suffix() + ".out")).string();
     auto err_path = out_path + ".err";
     int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> full{test_env::get().bin};
-    full.insert(full.end(), args.begin(), args.end());
     pid_t pid = spawn(full, {}, err_path, out_fd);
     ::close(out_fd);
     int status = 0;

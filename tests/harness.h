@@ -81,7 +81,10 @@ private:
     int status_ = -1;
 };
 
-// Runs `daybook <args>` to completion; returns (exit status, stdout).
+// Runs a program (argv[0] is its path) to completion; returns (exit status, stdout, plus stderr
+// when it failed).
+std::pair<int, std::string> run_program(const std::vector<std::string>& argv);
+// Runs `daybook <args>`.
 std::pair<int, std::string> run_daybook(const std::vector<std::string>& args);
 
 class client {
