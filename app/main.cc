@@ -36,6 +36,11 @@ int main(int argc, char** argv) {
     std::string roles = "processor,projector,scheduler";
     auto* serve = app.add_subcommand("serve", "run the command processor and the projector");
     common(serve);
+    serve->add_option("--http", o.http.listen, "serve the HTTP API on host:port (e.g. 127.0.0.1:8080)")
+        ->envname("DAYBOOK_HTTP")
+        ->each([&](const std::string&) { o.http_enabled = true; });
+    serve->add_option("--tokens-file", o.http.tokens_file, "bearer tokens of the HTTP API (daybook tokens create)")
+        ->envname("DAYBOOK_TOKENS_FILE");
     serve->add_option("--scheduler-interval-ms", o.scheduler.interval_ms, "how often the scheduler's rules run (hold expiry)")->envname("DAYBOOK_SCHEDULER_INTERVAL_MS")->capture_default_str();
     serve->add_option("--roles", roles, "processor, projector, scheduler (needs projector), comma-separated")->envname("DAYBOOK_ROLES")->capture_default_str();
     serve->add_option("--commit-interval-ms", o.processor.commit_interval_ms, "longest time a batch stays in one transaction")->envname("DAYBOOK_COMMIT_INTERVAL_MS")->capture_default_str();
@@ -147,6 +152,17 @@ int main(int argc, char** argv) {
     replay->add_option("--state-dir", audit_args.state_dir, "a new, empty directory")->required();
     replay->add_option("--to", audit_args.to_seqs, "stop at these sequences: P:SEQ[,P:SEQ...]");
 
+    daybook::app::tokens_args tokens_args;
+    auto* tokens = app.add_subcommand("tokens", "bearer tokens of the HTTP API");
+    tokens->require_subcommand(1);
+    auto* t_create = tokens->add_subcommand("create", "create a token (printed once) for an actor and role");
+    t_create->add_option("--file", tokens_args.file, "tokens file")->required();
+    t_create->add_option("--actor", tokens_args.actor, "who the token stands for")->required();
+    t_create->add_option("--role", tokens_args.role, "reader, submitter or admin")->capture_default_str();
+    auto* t_revoke = tokens->add_subcommand("revoke", "revoke every token of an actor");
+    t_revoke->add_option("--file", tokens_args.file, "tokens file")->required();
+    t_revoke->add_option("--actor", tokens_args.actor)->required();
+
     CLI11_PARSE(app, argc, argv);
 
     if (auto valid = daybook::app::validate(o); !valid) {
@@ -157,6 +173,10 @@ int main(int argc, char** argv) {
     if (serve->parsed()) return daybook::app::run_serve(o, roles);
     if (submit->parsed()) return daybook::app::run_submit(o, submit_args);
     if (status->parsed()) return daybook::app::run_status(o, status_format);
+    for (auto* sub : tokens->get_subcommands()) {
+        tokens_args.what = sub->get_name();
+        return daybook::app::run_tokens(tokens_args);
+    }
     if (replay->parsed()) {
         audit_args.what = "replay";
         return daybook::app::run_audit(o, audit_args);

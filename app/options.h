@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/server.h"
 #include "consumers/kafka.h"
 #include "consumers/processor.h"
 #include "consumers/projector.h"
@@ -24,6 +25,9 @@ struct options {
     consumers::processor_options processor;
     consumers::projector_options projector;
     consumers::scheduler_options scheduler;
+    api::api_options http;
+    // Serve the HTTP API (with the projector). Default: off.
+    bool http_enabled = false;
     projections::store_options store;
     // Where the RocksDB stores live. Default: ./daybook-data.
     std::string data_dir = "daybook-data";
@@ -78,5 +82,10 @@ struct audit_args {
     std::string command_id, correlation_id, actor, stream;  // trail
 };
 int run_audit(const options& o, const audit_args& a);
+struct tokens_args {
+    std::string what;  // create, revoke
+    std::string file, actor, role = "reader";
+};
+int run_tokens(const tokens_args& a);
 
 }  // namespace daybook::app

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "app/options.h"
+#include "api/tokens.h"
 #include "consumers/scheduler.h"
 
 namespace daybook::app {
@@ -94,6 +95,20 @@ int run_serve(const options& o, const std::string& roles) {
             }
         });
     }
+    std::unique_ptr<api::server> http;
+    if (o.http_enabled) {
+        if (!projector_store) return log->error("--http needs the projector role in the same process"), 2;
+        http = std::make_unique<api::server>(o.kafka, o.topics, o.http, *projector_store,
+                                             proc ? &proc->stats() : nullptr, proj ? &proj->stats() : nullptr,
+                                             make_logger("http", o));
+        threads.emplace_back([&] {
+            if (auto r = http->run(stop); !r) {
+                log->critical("http api stopped: {}", r.error());
+                status = 3;
+                stop = true;
+            }
+        });
+    }
     log->info("serving roles={} instance={} brokers={}", roles, o.processor.instance, o.kafka.brokers);
     while (!stop.load()) {
         if (stop_requested.load()) stop = true;
@@ -114,6 +129,24 @@ int run_serve(const options& o, const std::string& roles) {
     }
     if (sched) log->info("scheduler totals commands={}", sched->commands_sent());
     return status.load();
+}
+
+int run_tokens(const tokens_args& a) {
+    api::token_file file(a.file);
+    if (a.what == "create") {
+        auto r = api::role_from(a.role);
+        if (!r) return std::fprintf(stderr, "daybook tokens create: --role is reader, submitter or admin\n"), 2;
+        auto token = file.create(a.actor, *r);
+        if (!token) return std::fprintf(stderr, "daybook tokens create: %s\n", token.error().c_str()), 2;
+        std::printf("%s\n", token->token.c_str());
+        std::fprintf(stderr, "token for %s (%s) added to %s; it is shown only now\n", a.actor.c_str(), a.role.c_str(),
+                     a.file.c_str());
+        return 0;
+    }
+    auto removed = file.revoke(a.actor);
+    if (!removed) return std::fprintf(stderr, "daybook tokens revoke: %s\n", removed.error().c_str()), 2;
+    std::printf("revoked %d token(s) of %s\n", *removed, a.actor.c_str());
+    return 0;
 }
 
 }  // namespace daybook::app
