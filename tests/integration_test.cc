@@ -3,6 +3,7 @@
 // PID.
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
 #include <librdkafka/rdkafka.h>
 
 #include <filesystem>
@@ -812,4 +813,95 @@ TEST_CASE("the broker stopped, killed and restarted under a stream: nothing lost
     serve_process rebuild(box, "clean", box.dir + "/rebuild", {"--roles", "projector"});
     CHECK(projected_digest(box, box.dir + "/rebuild", "clean", audit.last_seq, 120s) == live);
     rebuild.terminate();
+}
+
+TEST_CASE("HTTP API: tokens and roles, commands with outcomes, queries with min_token, problems",
+          "[integration][http]") {
+    sandbox box("http");
+    auto data = box.dir + "/data";
+    auto tokens = box.dir + "/tokens";
+    auto submitter = run_daybook({"tokens", "create", "--file", tokens, "--actor", "alice", "--role", "submitter"});
+    auto reader = run_daybook({"tokens", "create", "--file", tokens, "--actor", "rita", "--role", "reader"});
+    REQUIRE(submitter.first == 0);
+    REQUIRE(reader.first == 0);
+    auto bearer = [](const std::string& out) { return httplib::Headers{{"Authorization", "Bearer " + out.substr(0, out.find('\n'))}}; };
+    int port = 28000 + static_cast<int>(::getpid() % 1000);
+    serve_process serve(box, "a", data, {"--http", "127.0.0.1:" + std::to_string(port), "--tokens-file", tokens});
+    httplib::Client http("127.0.0.1", port);
+    http.set_read_timeout(40, 0);
+    bool up = false;
+    for (int i = 0; i < 200 && !up; ++i) {
+        auto r = http.Get("/healthz");
+        up = r && r->status == 200;
+        if (!up) std::this_thread::sleep_for(100ms);
+    }
+    REQUIRE(up);
+
+    const std::string chart_body =
+        R"({"commands":[{"command_id":"w-1","open_account":{"book_id":"web","account_id":"cash","name":"Cash","type":"ACCOUNT_TYPE_ASSET","currency":"EUR","scale":2}},)"
+        R"({"command_id":"w-2","open_account":{"book_id":"web","account_id":"sales","name":"Sales","type":"ACCOUNT_TYPE_REVENUE","currency":"EUR","scale":2}}]})";
+    auto anonymous = http.Post("/v1/commands", chart_body, "application/json");
+    REQUIRE(anonymous);
+    CHECK(anonymous->status == 401);
+    auto as_reader = http.Post("/v1/commands", bearer(reader.second), chart_body, "application/json");
+    REQUIRE(as_reader);
+    CHECK(as_reader->status == 403);
+    auto unknown = http.Post("/v1/commands", bearer(submitter.second), R"({"command_id":"w-x","bogus":1})", "application/json");
+    REQUIRE(unknown);
+    CHECK(unknown->status == 400);
+    CHECK(unknown->get_header_value("Content-Type") == "application/problem+json");
+    auto actor = http.Post("/v1/commands", bearer(submitter.second),
+                           R"({"command_id":"w-y","actor":"mallory","close_account":{"book_id":"web","account_id":"cash"}})",
+                           "application/json");
+    REQUIRE(actor);
+    CHECK(actor->status == 400);
+    CHECK(actor->body.find("\"field\":\"actor\"") != std::string::npos);
+
+    auto opened = http.Post("/v1/commands", bearer(submitter.second), chart_body, "application/json");
+    REQUIRE(opened);
+    INFO(opened->body);
+    CHECK(opened->status == 200);
+    CHECK(opened->body.find("\"pending\":[]") != std::string::npos);
+    auto headers = bearer(submitter.second);
+    headers.emplace("Idempotency-Key", "w-3");
+    const std::string entry =
+        R"({"post_entry":{"book_id":"web","entry_id":"W1","effective_date":"2026-11-23","legs":[{"account_id":"cash","side":"SIDE_DEBIT","amount_minor":"500","currency":"EUR"},{"account_id":"sales","side":"SIDE_CREDIT","amount_minor":"500","currency":"EUR"}]}})";
+    auto posted = http.Post("/v1/commands?wait_ms=10000", headers, entry, "application/json");
+    REQUIRE(posted);
+    INFO(posted->body);
+    REQUIRE(posted->status == 200);
+    auto at = posted->body.find("\"token\":\"");
+    REQUIRE(at != std::string::npos);
+    auto token = posted->body.substr(at + 9, posted->body.find('"', at + 9) - at - 9);
+    // Retrying with the same key answers with the first outcome: same events, nothing appended.
+    auto again = http.Post("/v1/commands", headers, entry, "application/json");
+    REQUIRE(again);
+    CHECK(again->status == 200);
+    CHECK(again->body.find("\"token\":\"" + token + "\"") != std::string::npos);
+
+    auto balance = http.Get("/v1/books/web/accounts/cash?min_token=" + token, bearer(reader.second));
+    REQUIRE(balance);
+    INFO(balance->body);
+    CHECK(balance->status == 200);
+    CHECK(balance->body.find("\"debits_minor\":\"500\"") != std::string::npos);
+    auto missing = http.Get("/v1/books/web/accounts/nope", bearer(reader.second));
+    REQUIRE(missing);
+    CHECK(missing->status == 404);
+    auto statement = http.Get("/v1/books/web/accounts/cash/statement?limit=1", bearer(reader.second));
+    REQUIRE(statement);
+    CHECK(statement->body.find("\"next_after\":\"1\"") != std::string::npos);
+    auto metrics = http.Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(metrics->body.find("daybook_commands_total{outcome=\"accepted\"} 3") != std::string::npos);
+    auto ready = http.Get("/readyz");
+    REQUIRE(ready);
+    CHECK(ready->status == 200);
+
+    // The actor came from the token, not from the client.
+    serve.terminate();
+    auto audit_args = std::vector<std::string>{"audit", "trail", "--command-id", "w-3"};
+    for (auto& a : box.common_args(data, "a")) audit_args.push_back(a);
+    auto [code, trail] = run_daybook(audit_args);
+    CHECK(code == 0);
+    CHECK(trail.find("actor=alice") != std::string::npos);
 }
