@@ -494,7 +494,7 @@ decided decide_reverse(const reverse_entry& c, const keyed_state& state, const d
     if (!valid_id(c.entry.value)) return reject(rejection_code::entry_id_invalid, f + "entry_id", "entry_id" + id_rule);
     if (!valid_id(c.reversal.value))
         return reject(rejection_code::entry_id_invalid, f + "reversal_entry_id", "reversal_entry_id" + id_rule);
-    std::string date = c.effective_date.empty() ? utc_date(ctx.now_ms) : c.effective_date;
+    std::string date = c.effective_date.empty() ? ledger::business_date(state, c.book, ctx.now_ms) : c.effective_date;
     if (!valid_date(date))
         return reject(rejection_code::effective_date_invalid, f + "effective_date",
                       "effective_date must be a calendar date YYYY-MM-DD, got '" + date + "'");
@@ -554,6 +554,17 @@ decided decide_reopen_period(const reopen_period& c, const keyed_state& state, c
     return std::vector<ledger::event>{period_reopened{c.book, c.through_date, ctx.actor}};
 }
 
+decided decide_calendar(const set_book_calendar& c) {
+    const std::string f = "set_book_calendar.";
+    if (c.utc_offset_minutes < -840 || c.utc_offset_minutes > 840)
+        return reject(rejection_code::calendar_invalid, f + "utc_offset_minutes",
+                      "utc_offset_minutes must be -840..840, got " + std::to_string(c.utc_offset_minutes));
+    if (c.cutoff_minutes > 1439)
+        return reject(rejection_code::calendar_invalid, f + "cutoff_minutes",
+                      "cutoff_minutes must be 0..1439 (minutes after local midnight), got " + std::to_string(c.cutoff_minutes));
+    return std::vector<ledger::event>{book_calendar_set{c.book, c.utc_offset_minutes, c.cutoff_minutes}};
+}
+
 // The payload name of a command, as in daybook.proto (the prefix of rejection field paths).
 std::string_view command_name(const ledger::command& cmd) {
     return std::visit(overloaded{
@@ -570,6 +581,7 @@ std::string_view command_name(const ledger::command& cmd) {
                           [](const reverse_entry&) { return "reverse_entry"; },
                           [](const close_period&) { return "close_period"; },
                           [](const reopen_period&) { return "reopen_period"; },
+                          [](const set_book_calendar&) { return "set_book_calendar"; },
                       },
                       cmd);
 }
@@ -653,6 +665,16 @@ bool ledger::entry_exists(const keyed_state& state, const book_id& book, const e
     return state.get(entry_key(book, entry)).has_value();
 }
 
+std::string ledger::business_date(const keyed_state& state, const book_id& book, std::int64_t now_ms) {
+    auto b = read<v1::BookState>(state, book_key(book));
+    if (!b) return utc_date(now_ms);
+    constexpr std::int64_t minute = 60'000, day = 1440 * minute;
+    std::int64_t local = now_ms + b->utc_offset_minutes() * minute;
+    std::int64_t minutes_into_day = ((local % day) + day) % day / minute;
+    if (b->cutoff_minutes() > 0 && minutes_into_day >= b->cutoff_minutes()) local += day;
+    return utc_date(local);
+}
+
 ledger::pending ledger::effective_pending(const keyed_state& state, const book_id& book, const v1::AccountState& a,
                                           std::int64_t now_ms) {
     // Holds past their deadline no longer count, swept or not: subtract what the deadline index
@@ -688,6 +710,7 @@ result<std::vector<ledger::event>> ledger::decide(const command& cmd, const keye
                           [&](const reverse_entry& c) { return decide_reverse(c, state, ctx); },
                           [&](const close_period& c) { return decide_close_period(c, state, ctx); },
                           [&](const reopen_period& c) { return decide_reopen_period(c, state, ctx); },
+                          [&](const set_book_calendar& c) { return decide_calendar(c); },
                       },
                       cmd);
 }
@@ -786,6 +809,12 @@ void ledger::evolve(keyed_state& state, const event& evt) {
                 v1::BookState b = read<v1::BookState>(state, book_key(e.book)).value_or(v1::BookState{});
                 b.set_closed_through(e.through_date);
                 if (e.through_date.empty()) b.clear_closed_by();
+                write(state, book_key(e.book), b);
+            },
+            [&](const book_calendar_set& e) {
+                v1::BookState b = read<v1::BookState>(state, book_key(e.book)).value_or(v1::BookState{});
+                b.set_utc_offset_minutes(e.utc_offset_minutes);
+                b.set_cutoff_minutes(e.cutoff_minutes);
                 write(state, book_key(e.book), b);
             },
             [&](const entry_repeat_acknowledged&) {},

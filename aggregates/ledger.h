@@ -49,6 +49,8 @@
 //                   entry_already_exists, per leg: account_closed; amount_overflow, exceeds_*.
 //   close_period:   effective_date_invalid, period_already_closed.
 //   reopen_period:  period_not_closed, reopen_requires_other_actor, reopen_date_invalid.
+//   set_book_calendar: calendar_invalid (utc_offset_minutes outside -840..840, then
+//                   cutoff_minutes above 1439).
 // Wherever amount_overflow and exceeds_* both apply, every affected account is checked for
 // overflow before any is checked against its constraints (debit account before credit account).
 // decide is pure; evolve never fails and never decides.
@@ -95,6 +97,10 @@ struct ledger {
                                                   const events::hold_id& hold);
     static bool entry_exists(const events::keyed_state& state, const events::book_id& book,
                              const events::entry_id& entry);
+    // The book's business date at `now`: UTC plus its declared offset, moved to the next day after
+    // its cut-off (set_book_calendar). UTC date when nothing is declared.
+    static std::string business_date(const events::keyed_state& state, const events::book_id& book,
+                                     std::int64_t now_ms);
     // Pending amounts of an account that still count at `now` (expired, unswept holds excluded).
     struct pending {
         std::int64_t debits = 0, credits = 0;

@@ -23,9 +23,11 @@ std::string idem_key(const std::string& routing_key, const std::string& command_
 
 // The stream and effective date a ledger event belongs to: postings carry their own date, every
 // other event takes the date of `now`.
-void describe_ledger_event(const events::ledger_event& e, v1::EventEnvelope& out, std::int64_t now_ms) {
-    std::visit([&](const auto& evt) { out.set_stream_id(aggregates::stream_of(evt.book)); }, e);
-    out.set_effective_date(utc_date(now_ms));
+void describe_ledger_event(const events::ledger_event& e, v1::EventEnvelope& out, std::int64_t now_ms,
+                           const events::keyed_state& state) {
+    const auto& book = std::visit([](const auto& evt) -> const events::book_id& { return evt.book; }, e);
+    out.set_stream_id(aggregates::stream_of(book));
+    out.set_effective_date(aggregates::ledger::business_date(state, book, now_ms));
     if (const auto* p = std::get_if<events::entry_posted>(&e)) out.set_effective_date(p->effective_date);
     if (const auto* c = std::get_if<events::hold_captured>(&e)) out.set_effective_date(c->effective_date);
 }
@@ -70,7 +72,7 @@ result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope&
     std::vector<v1::EventEnvelope> out;
     for (const auto& e : *decided) {
         auto& env = out.emplace_back();
-        describe_ledger_event(e, env, now_ms);
+        describe_ledger_event(e, env, now_ms, state);
         events::set_payload(env, e);
     }
     return out;

@@ -109,6 +109,10 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
             return close_period{book_id{envelope.close_period().book_id()}, envelope.close_period().through_date()};
         case E::kReopenPeriod:
             return reopen_period{book_id{envelope.reopen_period().book_id()}, envelope.reopen_period().through_date()};
+        case E::kSetBookCalendar: {
+            const auto& c = envelope.set_book_calendar();
+            return set_book_calendar{book_id{c.book_id()}, c.utc_offset_minutes(), c.cutoff_minutes()};
+        }
         case E::kLinkedRun:  // a run of commands, not one: consumers/command_state.h decides it
         case E::PAYLOAD_NOT_SET: return std::nullopt;
     }
@@ -177,6 +181,10 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
         case E::kEntryRepeatAcknowledged: {
             const auto& e = envelope.entry_repeat_acknowledged();
             return entry_repeat_acknowledged{book_id{e.book_id()}, entry_id{e.entry_id()}};
+        }
+        case E::kBookCalendarSet: {
+            const auto& e = envelope.book_calendar_set();
+            return book_calendar_set{book_id{e.book_id()}, e.utc_offset_minutes(), e.cutoff_minutes()};
         }
         case E::kCommandRejected:
         case E::PAYLOAD_NOT_SET: return std::nullopt;
@@ -260,6 +268,12 @@ void set_payload(v1::CommandEnvelope& envelope, const ledger_command& command) {
             [&](const reopen_period& c) {
                 envelope.mutable_reopen_period()->set_book_id(c.book.value);
                 envelope.mutable_reopen_period()->set_through_date(c.through_date);
+            },
+            [&](const set_book_calendar& c) {
+                auto* p = envelope.mutable_set_book_calendar();
+                p->set_book_id(c.book.value);
+                p->set_utc_offset_minutes(c.utc_offset_minutes);
+                p->set_cutoff_minutes(c.cutoff_minutes);
             },
         },
         command);
@@ -352,6 +366,12 @@ void set_payload(v1::EventEnvelope& envelope, const ledger_event& event) {
                 p->set_book_id(e.book.value);
                 p->set_through_date(e.through_date);
                 p->set_reopened_by(e.reopened_by);
+            },
+            [&](const book_calendar_set& e) {
+                auto* p = envelope.mutable_book_calendar_set();
+                p->set_book_id(e.book.value);
+                p->set_utc_offset_minutes(e.utc_offset_minutes);
+                p->set_cutoff_minutes(e.cutoff_minutes);
             },
             [&](const entry_repeat_acknowledged& e) {
                 envelope.mutable_entry_repeat_acknowledged()->set_book_id(e.book.value);

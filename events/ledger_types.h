@@ -140,6 +140,13 @@ struct reopen_period {
     bool operator==(const reopen_period&) const = default;
 };
 
+struct set_book_calendar {
+    book_id book;
+    std::int32_t utc_offset_minutes = 0;
+    std::uint32_t cutoff_minutes = 0;
+    bool operator==(const set_book_calendar&) const = default;
+};
+
 struct post_entry {
     book_id book;
     entry_id entry;
@@ -255,6 +262,13 @@ struct period_reopened {
     bool operator==(const period_reopened&) const = default;
 };
 
+struct book_calendar_set {
+    book_id book;
+    std::int32_t utc_offset_minutes = 0;
+    std::uint32_t cutoff_minutes = 0;
+    bool operator==(const book_calendar_set&) const = default;
+};
+
 struct entry_repeat_acknowledged {
     book_id book;
     entry_id entry;
@@ -264,10 +278,11 @@ struct entry_repeat_acknowledged {
 using ledger_command =
     std::variant<open_account, post_entry, set_account_constraints, close_account, reopen_account,
                  place_hold, increase_hold, capture_hold, release_hold, expire_holds, reverse_entry,
-                 close_period, reopen_period>;
+                 close_period, reopen_period, set_book_calendar>;
 using ledger_event =
     std::variant<account_opened, entry_posted, account_constraints_changed, account_closed,
                  account_reopened, hold_placed, hold_increased, hold_captured, hold_released,
-                 hold_expired, period_closed, period_reopened, entry_repeat_acknowledged>;
+                 hold_expired, period_closed, period_reopened, entry_repeat_acknowledged,
+                 book_calendar_set>;
 
 }  // namespace daybook::events

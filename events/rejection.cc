@@ -65,6 +65,7 @@ std::string_view name_of(rejection_code code) {
         DAYBOOK_CODE(entry_exists_with_different_date)
         DAYBOOK_CODE(entry_exists_with_different_memo)
         DAYBOOK_CODE(no_expired_holds)
+        DAYBOOK_CODE(calendar_invalid)
 #undef DAYBOOK_CODE
     }
     return "unknown_code";

@@ -75,7 +75,8 @@ enum class rejection_code : std::uint16_t {
     entry_exists_with_different_date = 1045,
     entry_exists_with_different_memo = 1046,
     no_expired_holds = 1047,
-    // Next free ledger code: 1048.
+    calendar_invalid = 1048,
+    // Next free ledger code: 1049.
 };
 
 // The stable snake_case name of a code, as shown to users and stored beside the number.

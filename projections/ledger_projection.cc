@@ -272,6 +272,7 @@ void apply_ledger_event(events::keyed_state& rows, const events::ledger_event& e
                 b.set_closed_through(e.through_date);
                 rows.put("book/" + e.book.value, events::serialize(b));
             },
+            [&](const book_calendar_set&) {},  // decides dates; nothing to show
             [&](const entry_repeat_acknowledged&) {},
         },
         event);

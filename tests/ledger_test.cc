@@ -908,3 +908,62 @@ SCENARIO("decide never changes the state", "[ledger][decide]") {
         }
     }
 }
+
+SCENARIO("a book's calendar decides the dates Daybook picks itself", "[ledger][calendar]") {
+    using events::set_book_calendar;
+    using events::book_calendar_set;
+    GIVEN("a book without a declared calendar") {
+        WHEN("a calendar with an offset beyond 14 hours is declared") {
+            THEN("calendar_invalid at set_book_calendar.utc_offset_minutes") {
+                REQUIRE_REJECTED(when({}, set_book_calendar{book_id{book}, 841, 0}), rejection_code::calendar_invalid,
+                                 "set_book_calendar.utc_offset_minutes");
+            }
+        }
+        WHEN("the cut-off is past the end of the day (and the offset is broken too)") {
+            THEN("the offset is checked first, then the cut-off") {
+                REQUIRE_REJECTED(when({}, set_book_calendar{book_id{book}, -841, 1440}), rejection_code::calendar_invalid,
+                                 "set_book_calendar.utc_offset_minutes");
+                REQUIRE_REJECTED(when({}, set_book_calendar{book_id{book}, 60, 1440}), rejection_code::calendar_invalid,
+                                 "set_book_calendar.cutoff_minutes");
+            }
+        }
+        WHEN("UTC+2 with a 17:00 cut-off is declared") {
+            auto decision = when({}, set_book_calendar{book_id{book}, 120, 1020});
+            THEN("book_calendar_set") {
+                REQUIRE(decision.has_value());
+                CHECK(decision->front() == ledger::event{book_calendar_set{book_id{book}, 120, 1020}});
+            }
+        }
+        THEN("its business date is the UTC date") {
+            auto state = given({});
+            CHECK(ledger::business_date(state, book_id{book}, test_now_ms) == "2024-03-01");
+        }
+    }
+    GIVEN("a book in UTC+2 with a 17:00 cut-off") {
+        auto state = given({book_calendar_set{book_id{book}, 120, 1020}});
+        constexpr std::int64_t hour = 3'600'000;
+        const std::int64_t midnight = test_now_ms - 12 * hour;  // 2024-03-01T00:00Z
+        THEN("14:00 local is still the same business day") {
+            CHECK(ledger::business_date(state, book_id{book}, midnight + 12 * hour) == "2024-03-01");
+        }
+        THEN("18:00 local is after the cut-off: the next business day") {
+            CHECK(ledger::business_date(state, book_id{book}, midnight + 16 * hour) == "2024-03-02");
+        }
+        THEN("23:30 UTC is already the next local day") {
+            CHECK(ledger::business_date(state, book_id{book}, midnight + 23 * hour + hour / 2) == "2024-03-02");
+        }
+    }
+    GIVEN("a book in UTC-5 without a cut-off") {
+        auto history = std::vector<ledger::event>{book_calendar_set{book_id{book}, -300, 0}, opened("cash"),
+                                                  opened("equity", "USD", account_type::equity),
+                                                  posted("e1", {debit("cash", 100), credit("equity", 100)})};
+        WHEN("an entry is reversed without a date at 02:00 UTC on 1 March 2024") {
+            auto decision = when(history, events::reverse_entry{book_id{book}, entry_id{"e1"}, entry_id{"r1"}, "", ""},
+                                 test_ctx(test_now_ms - 10 * 3'600'000));
+            THEN("the reversal is dated 29 February, the book's business date") {
+                REQUIRE(decision.has_value());
+                CHECK(std::get<entry_posted>(decision->front()).effective_date == "2024-02-29");
+            }
+        }
+    }
+}
