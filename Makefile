@@ -45,5 +45,8 @@ test-long: build kafka-jars
 demo: build kafka-jars
 	scripts/demo
 
+bench: build kafka-jars
+	scripts/bench
+
 clean:
 	rm -rf $(BUILD_DIR)
