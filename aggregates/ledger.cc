@@ -5,6 +5,7 @@
 
 #include "aggregates/validation.h"
 #include "events/codec.h"
+#include "events/ledger_codec.h"
 #include "events/int128.h"
 #include "events/limits.h"
 #include "events/overloaded.h"
@@ -755,15 +756,7 @@ void ledger::evolve(keyed_state& state, const event& evt) {
                 }
             },
             [&](const hold_placed& e) {
-                v1::HoldState h;
-                h.set_hold_id(e.hold.value);
-                h.set_debit_account_id(e.debit.value);
-                h.set_credit_account_id(e.credit.value);
-                h.set_currency(e.amount.currency);
-                h.set_held_minor(e.amount.minor_units);
-                h.set_expires_at_ms(e.expires_at_ms);
-                h.set_status(v1::HOLD_STATUS_OPEN);
-                h.set_memo(e.memo);
+                auto h = hold_state_of(e);
                 write(state, hold_key(e.book, e.hold), h);
                 index_hold(state, e.book, h);
                 add_to_account(state, e.book, e.debit.value, {0, 0, e.amount.minor_units, 0});

@@ -21,14 +21,7 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-std::string json_of(const google::protobuf::Message& m) {
-    google::protobuf::util::JsonPrintOptions opts;
-    opts.preserve_proto_field_names = true;
-    opts.always_print_primitive_fields = true;
-    std::string out;
-    (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
-    return out;
-}
+std::string json_of(const google::protobuf::Message& m) { return events::to_json(m); }
 
 std::string json_string(const std::string& s) {
     std::string out = "\"";

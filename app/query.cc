@@ -26,14 +26,7 @@ std::string amount(int128 minor, std::uint32_t scale) {
     return out;
 }
 
-std::string json_of(const google::protobuf::Message& m) {
-    google::protobuf::util::JsonPrintOptions opts;
-    opts.preserve_proto_field_names = true;
-    opts.always_print_primitive_fields = true;
-    std::string out;
-    (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
-    return out;
-}
+std::string json_of(const google::protobuf::Message& m) { return events::to_json(m); }
 
 const char* type_name(v1::AccountType t) {
     switch (t) {

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/json_util.h>
 
 #include <charconv>
 #include <map>
@@ -50,6 +51,15 @@ std::optional<std::string> unknown_in(const Message& m, const std::string& path)
 
 std::optional<std::string> first_unknown_field(const Message& message) {
     return unknown_in(message, "");
+}
+
+std::string to_json(const Message& message) {
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.preserve_proto_field_names = true;
+    opts.always_print_primitive_fields = true;
+    std::string out;
+    (void)google::protobuf::util::MessageToJsonString(message, &out, opts);
+    return out;
 }
 
 std::string serialize(const Message& message) {

@@ -37,6 +37,10 @@ std::string fingerprint_of(const v1::CommandEnvelope& envelope);
 // A readable path of the first unknown field or unknown enum value in a message, if any.
 std::optional<std::string> first_unknown_field(const google::protobuf::Message& message);
 
+// Protobuf JSON mapping for people and HTTP clients: field names as in the .proto, defaults
+// printed, so a reader sees every field.
+std::string to_json(const google::protobuf::Message& message);
+
 // Deterministic protobuf serialisation (map order fixed). Used for bodies, so the bytes written
 // are the bytes hashed.
 std::string serialize(const google::protobuf::Message& message);

@@ -56,6 +56,19 @@ void put_account_fields(M* p, const book_id& book, const account_id& account, co
 
 }  // namespace
 
+v1::HoldState hold_state_of(const hold_placed& e) {
+    v1::HoldState h;
+    h.set_hold_id(e.hold.value);
+    h.set_debit_account_id(e.debit.value);
+    h.set_credit_account_id(e.credit.value);
+    h.set_currency(e.amount.currency);
+    h.set_held_minor(e.amount.minor_units);
+    h.set_expires_at_ms(e.expires_at_ms);
+    h.set_status(v1::HOLD_STATUS_OPEN);
+    h.set_memo(e.memo);
+    return h;
+}
+
 std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envelope) {
     using E = v1::CommandEnvelope;
     switch (envelope.payload_case()) {

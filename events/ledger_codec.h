@@ -13,6 +13,9 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
 // The ledger event in an envelope, or nullopt when the payload is not a ledger event.
 std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope);
 
+// The state of a hold just placed (shared by the decider's state and the projection).
+v1::HoldState hold_state_of(const hold_placed& e);
+
 // Puts a command into an envelope's payload (used by clients and tests).
 void set_payload(v1::CommandEnvelope& envelope, const ledger_command& command);
 // Puts an event into an envelope's payload.

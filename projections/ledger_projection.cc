@@ -223,15 +223,7 @@ void apply_ledger_event(events::keyed_state& rows, const events::ledger_event& e
             [&](const account_closed& e) { update_account(rows, e.book.value, e.account.value, [](auto& a) { a.set_closed(true); }); },
             [&](const account_reopened& e) { update_account(rows, e.book.value, e.account.value, [](auto& a) { a.set_closed(false); }); },
             [&](const hold_placed& e) {
-                v1::HoldState h;
-                h.set_hold_id(e.hold.value);
-                h.set_debit_account_id(e.debit.value);
-                h.set_credit_account_id(e.credit.value);
-                h.set_currency(e.amount.currency);
-                h.set_held_minor(e.amount.minor_units);
-                h.set_expires_at_ms(e.expires_at_ms);
-                h.set_status(v1::HOLD_STATUS_OPEN);
-                h.set_memo(e.memo);
+                auto h = events::hold_state_of(e);
                 put_hold(rows, e.book.value, h, 0, partition, seq);
                 add_pending(rows, e.book.value, e.debit.value, e.credit.value, e.amount.minor_units);
             },
