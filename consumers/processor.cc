@@ -91,7 +91,7 @@ struct processor::impl {
     std::map<std::int32_t, std::int64_t> events_end;  // from delivery reports, this batch
     std::string delivery_error;
     std::uint64_t commits = 0;
-    std::string fatal;  // set when the processor must stop
+    const std::atomic<bool>* stop_flag = nullptr;
 
     impl(kafka_settings k, topic_names t, processor_options o, projections::store& s,
          std::shared_ptr<spdlog::logger> l, processor_stats& st)
@@ -192,15 +192,18 @@ struct processor::impl {
         auto p = make_producer(kafka, transactional_id(), pconf);
         if (!p) return p.error();
         producer = std::move(*p);
+        // A broker outage can last: retriable errors are retried for as long as it takes (the
+        // partitions stay paused meanwhile), until SIGTERM.
         for (int attempt = 0;; ++attempt) {
-            error_ptr e(rd_kafka_init_transactions(producer.get(), kafka.transaction_timeout_ms * 2));
+            error_ptr e(rd_kafka_init_transactions(producer.get(), kafka.transaction_timeout_ms));
             if (!e) break;
             if (is_fenced(rd_kafka_error_code(e.get())))
                 return "fenced: another process holds transactional.id=" + transactional_id() +
                        " (two processes with instance id '" + opts.instance + "')";
-            if (!rd_kafka_error_is_retriable(e.get()) || attempt >= 20)
+            if (!rd_kafka_error_is_retriable(e.get()))
                 return "init_transactions failed for " + transactional_id() + ": " +
                        rd_kafka_error_string(e.get());
+            if (stop_flag && stop_flag->load()) return std::string("stopped while the broker was unreachable");
             log->warn("init_transactions retry attempt={} error={}", attempt, rd_kafka_error_string(e.get()));
         }
         return ok;
@@ -651,6 +654,7 @@ struct processor::impl {
     }
 
     result<ok_t, std::string> run(const std::atomic<bool>& stop) {
+        stop_flag = &stop;
         if (auto s = start(); !s) return s.error();
         while (!stop.load()) {
             if (recreate_needed) {
