@@ -286,12 +286,9 @@ struct server::impl {
         http.Get(R"(/v1/books/([^/]+)/accounts/([^/]+))", query([this](const httplib::Request& req, httplib::Response& res) {
             auto a = projections::find_balance(projection, req.matches[1], req.matches[2]);
             if (!a) return problem(res, 404, "no such account", "account " + std::string(req.matches[2]) + " is not in book " + std::string(req.matches[1]));
-            if (req.has_param("as_of")) {
-                auto moves = projections::movements(projection, req.matches[1], "", req.get_param_value("as_of"));
-                auto it = moves.find(a->account_id());
-                a->set_debits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.debits));
-                a->set_credits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.credits));
-            }
+            if (req.has_param("as_of"))
+                for (const auto& acc : projections::accounts_as_of(projection, req.matches[1], req.get_param_value("as_of")))
+                    if (acc.account_id() == a->account_id()) *a = acc;
             res.set_content(json_of(*a), "application/json");
         }));
         http.Get(R"(/v1/books/([^/]+)/accounts/([^/]+)/statement)", query([this](const httplib::Request& req, httplib::Response& res) {
@@ -315,6 +312,31 @@ struct server::impl {
             auto e = projections::find_entry(projection, req.matches[1], req.matches[2]);
             if (!e) return problem(res, 404, "no such entry", "entry " + std::string(req.matches[2]) + " is not in book " + std::string(req.matches[1]));
             res.set_content(json_of(*e), "application/json");
+        }));
+        http.Get(R"(/v1/books/([^/]+)/balance-sheet)", query([this](const httplib::Request& req, httplib::Response& res) {
+            std::string body = "{\"as_of\":" + json_string(req.get_param_value("as_of")) + ",\"currencies\":[";
+            bool first = true;
+            for (const auto& t : projections::balance_sheet(projection, req.matches[1], req.get_param_value("as_of"))) {
+                body += std::string(first ? "" : ",") + "{\"currency\":" + json_string(t.currency) +
+                        ",\"assets\":\"" + to_decimal(t.assets) + "\",\"liabilities\":\"" + to_decimal(t.liabilities) +
+                        "\",\"equity\":\"" + to_decimal(t.equity) + "\",\"net_income\":\"" + to_decimal(t.net_income) +
+                        "\",\"balanced\":" + (t.balanced ? "true" : "false") + "}";
+                first = false;
+            }
+            res.set_content(body + "]}", "application/json");
+        }));
+        http.Get(R"(/v1/books/([^/]+)/income-statement)", query([this](const httplib::Request& req, httplib::Response& res) {
+            std::string body = "{\"from\":" + json_string(req.get_param_value("from")) + ",\"to\":" +
+                               json_string(req.get_param_value("to")) + ",\"currencies\":[";
+            bool first = true;
+            for (const auto& t : projections::income_statement(projection, req.matches[1], req.get_param_value("from"),
+                                                               req.get_param_value("to"))) {
+                body += std::string(first ? "" : ",") + "{\"currency\":" + json_string(t.currency) + ",\"revenue\":\"" +
+                        to_decimal(t.revenue) + "\",\"expenses\":\"" + to_decimal(t.expenses) + "\",\"net_income\":\"" +
+                        to_decimal(t.revenue - t.expenses) + "\"}";
+                first = false;
+            }
+            res.set_content(body + "]}", "application/json");
         }));
         http.Get(R"(/v1/books/([^/]+)/holds)", query([this](const httplib::Request& req, httplib::Response& res) {
             res.set_content("{\"holds\":" + json_list(projections::list_holds(projection, req.matches[1])) + "}",

@@ -6,7 +6,8 @@
 //                                     most 30000); 200 with outcomes, 202 with what is pending
 //   GET  /v1/books/{b}/accounts[/{a}] balances (?as_of=YYYY-MM-DD)
 //   GET  /v1/books/{b}/accounts/{a}/statement?after=&limit=
-//   GET  /v1/books/{b}/trial-balance, /entries/{e}, /holds
+//   GET  /v1/books/{b}/trial-balance, /balance-sheet?as_of=, /income-statement?from=&to=,
+//        /entries/{e}, /holds
 //   GET  /healthz, /readyz, /metrics  (no token needed)
 // Every query takes ?min_token= (read-your-writes: waits, bounded, for the projection).
 // Bearer tokens (api/tokens.h) give the actor and role; a client-supplied actor is refused.

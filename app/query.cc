@@ -91,29 +91,6 @@ void print_accounts(const std::vector<v1::ProjectedAccount>& accounts, bool json
     }
 }
 
-// Accounts with debits and credits as of the end of `as_of` (all posted amounts when empty).
-std::vector<v1::ProjectedAccount> accounts_as_of(const projections::store& s, const std::string& book,
-                                                 const std::string& as_of) {
-    auto accounts = projections::list_accounts(s, book);
-    if (as_of.empty()) return accounts;
-    auto moves = projections::movements(s, book, "", as_of);
-    for (auto& acc : accounts) {
-        auto it = moves.find(acc.account_id());
-        acc.set_debits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.debits));
-        acc.set_credits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.credits));
-        acc.clear_debits_pending_minor();
-        acc.clear_credits_pending_minor();
-    }
-    return accounts;
-}
-
-// Balance in the account type's normal direction: debit-normal assets and expenses, credit-normal
-// liabilities, equity and revenue.
-int128 normal_balance(const v1::ProjectedAccount& a) {
-    int128 dr = int128{a.debits_minor()} - a.credits_minor();
-    return a.type() == v1::ACCOUNT_TYPE_ASSET || a.type() == v1::ACCOUNT_TYPE_EXPENSE ? dr : -dr;
-}
-
 // Sum of an account and all its descendants in the chart-of-accounts tree (same currency).
 int128 rolled_up(const std::vector<v1::ProjectedAccount>& accounts, const std::string& id) {
     int128 sum = 0;
@@ -144,74 +121,53 @@ int holds(const projections::store& s, const query_args& a, bool json) {
 }
 
 int balance_sheet(const projections::store& s, const query_args& a, bool json) {
-    auto accounts = accounts_as_of(s, a.book, a.as_of);
-    if (accounts.empty()) return std::fprintf(stderr, "no accounts in book %s\n", a.book.c_str()), 1;
-    std::map<std::string, std::map<v1::AccountType, int128>> by_currency;
-    std::map<std::string, std::uint32_t> scale;
-    for (const auto& acc : accounts) {
-        by_currency[acc.currency()][acc.type()] += normal_balance(acc);
-        scale[acc.currency()] = acc.scale();
-    }
-    for (auto& [ccy, t] : by_currency) {
-        int128 net_income = t[v1::ACCOUNT_TYPE_REVENUE] - t[v1::ACCOUNT_TYPE_EXPENSE];
-        int128 right = t[v1::ACCOUNT_TYPE_LIABILITY] + t[v1::ACCOUNT_TYPE_EQUITY] + net_income;
-        bool balanced = t[v1::ACCOUNT_TYPE_ASSET] == right;
-        auto sc = scale[ccy];
+    auto sheets = projections::balance_sheet(s, a.book, a.as_of);
+    if (sheets.empty()) return std::fprintf(stderr, "no accounts in book %s\n", a.book.c_str()), 1;
+    for (const auto& t : sheets) {
         if (json) {
             std::printf("{\"book_id\":\"%s\",\"currency\":\"%s\",\"as_of\":\"%s\",\"assets\":\"%s\",\"liabilities\":\"%s\","
                         "\"equity\":\"%s\",\"net_income\":\"%s\",\"balanced\":%s}\n",
-                        a.book.c_str(), ccy.c_str(), a.as_of.c_str(), to_decimal(t[v1::ACCOUNT_TYPE_ASSET]).c_str(),
-                        to_decimal(t[v1::ACCOUNT_TYPE_LIABILITY]).c_str(), to_decimal(t[v1::ACCOUNT_TYPE_EQUITY]).c_str(),
-                        to_decimal(net_income).c_str(), balanced ? "true" : "false");
+                        a.book.c_str(), t.currency.c_str(), a.as_of.c_str(), to_decimal(t.assets).c_str(),
+                        to_decimal(t.liabilities).c_str(), to_decimal(t.equity).c_str(), to_decimal(t.net_income).c_str(),
+                        t.balanced ? "true" : "false");
             continue;
         }
-        std::printf("Balance sheet of book %s in %s as of %s\n", a.book.c_str(), ccy.c_str(),
+        std::printf("Balance sheet of book %s in %s as of %s\n", a.book.c_str(), t.currency.c_str(),
                     a.as_of.empty() ? "now" : a.as_of.c_str());
-        std::printf("  %-24s %18s\n", "assets", amount(t[v1::ACCOUNT_TYPE_ASSET], sc).c_str());
-        std::printf("  %-24s %18s\n", "liabilities", amount(t[v1::ACCOUNT_TYPE_LIABILITY], sc).c_str());
-        std::printf("  %-24s %18s\n", "equity", amount(t[v1::ACCOUNT_TYPE_EQUITY], sc).c_str());
-        std::printf("  %-24s %18s\n", "net income (unclosed)", amount(net_income, sc).c_str());
-        std::printf("  %-24s %18s  %s\n", "liabilities+equity+NI", amount(right, sc).c_str(),
-                    balanced ? "balanced" : "NOT BALANCED");
+        std::printf("  %-24s %18s\n", "assets", amount(t.assets, t.scale).c_str());
+        std::printf("  %-24s %18s\n", "liabilities", amount(t.liabilities, t.scale).c_str());
+        std::printf("  %-24s %18s\n", "equity", amount(t.equity, t.scale).c_str());
+        std::printf("  %-24s %18s\n", "net income (unclosed)", amount(t.net_income, t.scale).c_str());
+        std::printf("  %-24s %18s  %s\n", "liabilities+equity+NI", amount(t.liabilities + t.equity + t.net_income, t.scale).c_str(),
+                    t.balanced ? "balanced" : "NOT BALANCED");
     }
     return 0;
 }
 
 int income_statement(const projections::store& s, const query_args& a, bool json) {
-    auto accounts = projections::list_accounts(s, a.book);
-    auto moves = projections::movements(s, a.book, a.from, a.to);
-    std::map<std::string, std::pair<int128, int128>> totals;  // currency -> revenue, expenses
-    std::map<std::string, std::uint32_t> scale;
     if (!json)
         std::printf("Income statement of book %s from %s to %s\n", a.book.c_str(),
                     a.from.empty() ? "the beginning" : a.from.c_str(), a.to.empty() ? "now" : a.to.c_str());
-    for (const auto& acc : accounts) {
-        if (acc.type() != v1::ACCOUNT_TYPE_REVENUE && acc.type() != v1::ACCOUNT_TYPE_EXPENSE) continue;
-        auto it = moves.find(acc.account_id());
-        int128 dr = it == moves.end() ? 0 : it->second.debits - it->second.credits;
-        int128 value = acc.type() == v1::ACCOUNT_TYPE_REVENUE ? -dr : dr;
-        (acc.type() == v1::ACCOUNT_TYPE_REVENUE ? totals[acc.currency()].first : totals[acc.currency()].second) += value;
-        scale[acc.currency()] = acc.scale();
-        if (!json)
-            std::printf("  %-8s %-12s %-28.28s %18s\n", acc.type() == v1::ACCOUNT_TYPE_REVENUE ? "revenue" : "expense",
-                        acc.account_id().c_str(), acc.name().c_str(), amount(value, acc.scale()).c_str());
-    }
-    for (const auto& [ccy, t] : totals) {
-        if (json)
+    for (const auto& t : projections::income_statement(s, a.book, a.from, a.to)) {
+        if (json) {
             std::printf("{\"book_id\":\"%s\",\"currency\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"revenue\":\"%s\","
                         "\"expenses\":\"%s\",\"net_income\":\"%s\"}\n",
-                        a.book.c_str(), ccy.c_str(), a.from.c_str(), a.to.c_str(), to_decimal(t.first).c_str(),
-                        to_decimal(t.second).c_str(), to_decimal(t.first - t.second).c_str());
-        else
-            std::printf("  %s: revenue %s - expenses %s = net income %s\n", ccy.c_str(), amount(t.first, scale[ccy]).c_str(),
-                        amount(t.second, scale[ccy]).c_str(), amount(t.first - t.second, scale[ccy]).c_str());
+                        a.book.c_str(), t.currency.c_str(), a.from.c_str(), a.to.c_str(), to_decimal(t.revenue).c_str(),
+                        to_decimal(t.expenses).c_str(), to_decimal(t.revenue - t.expenses).c_str());
+            continue;
+        }
+        for (const auto& l : t.lines)
+            std::printf("  %-8s %-12s %-28.28s %18s\n", l.account.type() == v1::ACCOUNT_TYPE_REVENUE ? "revenue" : "expense",
+                        l.account.account_id().c_str(), l.account.name().c_str(), amount(l.amount, t.scale).c_str());
+        std::printf("  %s: revenue %s - expenses %s = net income %s\n", t.currency.c_str(), amount(t.revenue, t.scale).c_str(),
+                    amount(t.expenses, t.scale).c_str(), amount(t.revenue - t.expenses, t.scale).c_str());
     }
     return 0;
 }
 
 int trial_balance(const projections::store& s, const query_args& a, bool json) {
     auto rows = projections::trial_balance(s, a.book);
-    auto accounts = accounts_as_of(s, a.book, a.as_of);
+    auto accounts = projections::accounts_as_of(s, a.book, a.as_of);
     if (rows.empty()) {
         std::fprintf(stderr, "no accounts in book %s\n", a.book.c_str());
         return 1;
@@ -262,7 +218,7 @@ int run_query(const options& o, const query_args& a) {
         auto b = projections::find_balance(store, a.book, a.account);
         if (!b) return std::fprintf(stderr, "no account %s in book %s\n", a.account.c_str(), a.book.c_str()), 1;
         if (!a.as_of.empty())
-            for (const auto& acc : accounts_as_of(store, a.book, a.as_of))
+            for (const auto& acc : projections::accounts_as_of(store, a.book, a.as_of))
                 if (acc.account_id() == a.account) b = acc;
         print_accounts({*b}, json);
     } else if (a.what == "holds") {

@@ -396,6 +396,69 @@ std::map<std::string, movement> movements(const store& s, const std::string& boo
     return out;
 }
 
+std::vector<v1::ProjectedAccount> accounts_as_of(const store& s, const std::string& book, const std::string& as_of) {
+    auto accounts = list_accounts(s, book);
+    if (as_of.empty()) return accounts;
+    auto moves = movements(s, book, "", as_of);
+    for (auto& acc : accounts) {
+        auto it = moves.find(acc.account_id());
+        acc.set_debits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.debits));
+        acc.set_credits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.credits));
+        acc.clear_debits_pending_minor();
+        acc.clear_credits_pending_minor();
+    }
+    return accounts;
+}
+
+int128 normal_balance(const v1::ProjectedAccount& a) {
+    int128 dr = int128{a.debits_minor()} - a.credits_minor();
+    return a.type() == v1::ACCOUNT_TYPE_ASSET || a.type() == v1::ACCOUNT_TYPE_EXPENSE ? dr : -dr;
+}
+
+std::vector<balance_sheet_totals> balance_sheet(const store& s, const std::string& book, const std::string& as_of) {
+    std::map<std::string, balance_sheet_totals> by_currency;
+    for (const auto& acc : accounts_as_of(s, book, as_of)) {
+        auto& t = by_currency[acc.currency()];
+        t.currency = acc.currency();
+        t.scale = acc.scale();
+        int128 v = normal_balance(acc);
+        switch (acc.type()) {
+            case v1::ACCOUNT_TYPE_ASSET: t.assets += v; break;
+            case v1::ACCOUNT_TYPE_LIABILITY: t.liabilities += v; break;
+            case v1::ACCOUNT_TYPE_EQUITY: t.equity += v; break;
+            case v1::ACCOUNT_TYPE_REVENUE: t.net_income += v; break;
+            case v1::ACCOUNT_TYPE_EXPENSE: t.net_income -= v; break;
+            default: break;
+        }
+    }
+    std::vector<balance_sheet_totals> out;
+    for (auto& [ccy, t] : by_currency) {
+        t.balanced = t.assets == t.liabilities + t.equity + t.net_income;
+        out.push_back(t);
+    }
+    return out;
+}
+
+std::vector<income_totals> income_statement(const store& s, const std::string& book, const std::string& from,
+                                            const std::string& to) {
+    auto moves = movements(s, book, from, to);
+    std::map<std::string, income_totals> by_currency;
+    for (const auto& acc : list_accounts(s, book)) {
+        if (acc.type() != v1::ACCOUNT_TYPE_REVENUE && acc.type() != v1::ACCOUNT_TYPE_EXPENSE) continue;
+        auto it = moves.find(acc.account_id());
+        int128 dr = it == moves.end() ? 0 : it->second.debits - it->second.credits;
+        int128 value = acc.type() == v1::ACCOUNT_TYPE_REVENUE ? -dr : dr;
+        auto& t = by_currency[acc.currency()];
+        t.currency = acc.currency();
+        t.scale = acc.scale();
+        (acc.type() == v1::ACCOUNT_TYPE_REVENUE ? t.revenue : t.expenses) += value;
+        t.lines.push_back({acc, value});
+    }
+    std::vector<income_totals> out;
+    for (auto& [ccy, t] : by_currency) out.push_back(std::move(t));
+    return out;
+}
+
 std::string state_digest(const store& s) {
     events::sha256_hasher hasher;
     for (std::string_view prefix : projection_prefixes) {

@@ -71,6 +71,38 @@ struct movement {
 std::map<std::string, movement> movements(const store& s, const std::string& book, const std::string& from,
                                           const std::string& to);
 
+// Accounts with posted debits and credits as of the end of `as_of` (everything when empty);
+// pending amounts are cleared when a date is given (holds are not dated).
+std::vector<v1::ProjectedAccount> accounts_as_of(const store& s, const std::string& book, const std::string& as_of);
+
+// Balance in the account type's normal direction: assets and expenses debit-normal, liabilities,
+// equity and revenue credit-normal.
+int128 normal_balance(const v1::ProjectedAccount& a);
+
+// Balance sheet per currency: assets = liabilities + equity + net income (revenue - expenses not
+// yet closed to equity). `balanced` says whether the identity holds.
+struct balance_sheet_totals {
+    std::string currency;
+    std::uint32_t scale = 0;
+    int128 assets = 0, liabilities = 0, equity = 0, net_income = 0;
+    bool balanced = false;
+};
+std::vector<balance_sheet_totals> balance_sheet(const store& s, const std::string& book, const std::string& as_of);
+
+// Income statement per currency over [from, to]: one line per revenue and expense account.
+struct income_line {
+    v1::ProjectedAccount account;
+    int128 amount = 0;  // in the account's normal direction
+};
+struct income_totals {
+    std::string currency;
+    std::uint32_t scale = 0;
+    int128 revenue = 0, expenses = 0;
+    std::vector<income_line> lines;
+};
+std::vector<income_totals> income_statement(const store& s, const std::string& book, const std::string& from,
+                                            const std::string& to);
+
 // SHA-256 over every projection key and value in key order, bookkeeping rows excluded. Two
 // stores built from the same log have the same digest (deterministic replay).
 std::string state_digest(const store& s);

@@ -890,6 +890,15 @@ TEST_CASE("HTTP API: tokens and roles, commands with outcomes, queries with min_
     auto statement = http.Get("/v1/books/web/accounts/cash/statement?limit=1", bearer(reader.second));
     REQUIRE(statement);
     CHECK(statement->body.find("\"next_after\":\"1\"") != std::string::npos);
+    auto sheet = http.Get("/v1/books/web/balance-sheet", bearer(reader.second));
+    REQUIRE(sheet);
+    INFO(sheet->body);
+    CHECK(sheet->body.find("\"assets\":\"500\"") != std::string::npos);
+    CHECK(sheet->body.find("\"net_income\":\"500\"") != std::string::npos);
+    CHECK(sheet->body.find("\"balanced\":true") != std::string::npos);
+    auto income = http.Get("/v1/books/web/income-statement?from=2026-11-01&to=2026-11-30", bearer(reader.second));
+    REQUIRE(income);
+    CHECK(income->body.find("\"revenue\":\"500\"") != std::string::npos);
     auto metrics = http.Get("/metrics");
     REQUIRE(metrics);
     CHECK(metrics->body.find("daybook_commands_total{outcome=\"accepted\"} 3") != std::string::npos);
