@@ -46,11 +46,7 @@ std::string book_hold_key(const std::string& book, std::int64_t expires, const s
 
 template <typename M>
 std::optional<M> read(const keyed_state& state, const std::string& key) {
-    auto raw = state.get(key);
-    if (!raw) return std::nullopt;
-    M m;
-    if (!m.ParseFromString(*raw)) std::abort();  // our own state: a bug or corruption
-    return m;
+    return parse_row<M>(state.get(key));
 }
 
 template <typename M>

@@ -35,11 +35,7 @@ void describe_ledger_event(const events::ledger_event& e, v1::EventEnvelope& out
 }  // namespace
 
 v1::PartitionPosition read_position(const events::keyed_state& state) {
-    v1::PartitionPosition pos;
-    if (auto raw = state.get("pos")) {
-        if (!pos.ParseFromString(*raw)) std::abort();
-    }
-    return pos;
+    return events::parse_row<v1::PartitionPosition>(state.get("pos")).value_or(v1::PartitionPosition{});
 }
 
 void write_position(events::keyed_state& state, const v1::PartitionPosition& pos) {
@@ -49,11 +45,7 @@ void write_position(events::keyed_state& state, const v1::PartitionPosition& pos
 std::optional<v1::IdempotencyRecord> find_command(const events::keyed_state& state,
                                                   const std::string& routing_key,
                                                   const std::string& command_id) {
-    auto raw = state.get(idem_key(routing_key, command_id));
-    if (!raw) return std::nullopt;
-    v1::IdempotencyRecord r;
-    if (!r.ParseFromString(*raw)) std::abort();
-    return r;
+    return events::parse_row<v1::IdempotencyRecord>(state.get(idem_key(routing_key, command_id)));
 }
 
 std::uint64_t stream_version(const events::keyed_state& state, const std::string& stream_id) {

@@ -5,6 +5,7 @@
 // Not thread-safe: one writer per partition.
 
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,6 +30,16 @@ inline std::uint64_t read_be64(std::string_view b) {
     std::uint64_t v = 0;
     for (std::size_t i = 0; i < 8 && i < b.size(); ++i) v = (v << 8) | static_cast<unsigned char>(b[i]);
     return v;
+}
+
+// Parses a row Daybook stored itself (a protobuf message M). A row that does not parse is
+// corruption or a bug, never input: the process aborts rather than decide on it.
+template <typename M>
+std::optional<M> parse_row(const std::optional<std::string>& raw) {
+    if (!raw) return std::nullopt;
+    M m;
+    if (!m.ParseFromString(*raw)) std::abort();
+    return m;
 }
 
 class keyed_state {

@@ -23,22 +23,10 @@ std::string join(std::string_view prefix, std::string_view a, std::string_view b
     return k;
 }
 
-template <typename M>
-std::optional<M> read_row(const events::keyed_state& rows, const std::string& key) {
-    auto raw = rows.get(key);
-    if (!raw) return std::nullopt;
-    M m;
-    if (!m.ParseFromString(*raw)) std::abort();  // our own row: corruption or a bug
-    return m;
-}
-
-template <typename M>
-std::optional<M> read_row(const store& s, const std::string& key) {
-    auto raw = s.get(key);
-    if (!raw) return std::nullopt;
-    M m;
-    if (!m.ParseFromString(*raw)) std::abort();
-    return m;
+// Rows come from the batch's overlay (keyed_state) or from the store itself.
+template <typename M, typename Source>
+std::optional<M> read_row(const Source& rows, const std::string& key) {
+    return events::parse_row<M>(rows.get(key));
 }
 
 std::string account_row(const std::string& book, const std::string& account) { return join("bal/", book, account); }
