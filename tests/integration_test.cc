@@ -178,6 +178,17 @@ TEST_CASE("a poison message goes to the DLQ and the next command is processed", 
     REQUIRE(refused.count("d-unknown") == 1);
     CHECK(refused.at("d-unknown").code_name() == "envelope_invalid");
 
+    // Two writers for one aggregate must be impossible: a record whose key is not its book, or
+    // that sits in another partition than murmur2(key), is refused with a record and an outcome.
+    c.send_raw("b", p, events::serialize(post_entry("d-misrouted", "elsewhere", "je-m", "1000", "4000", 1)));
+    c.send_raw("b", (p + 1) % box.partitions, events::serialize(post_entry("d-wrong-part", "b", "je-w", "1000", "4000", 1)));
+    auto routing = c.wait({"d-misrouted", "d-wrong-part"}, 20s);
+    REQUIRE(routing.size() == 2);
+    CHECK(routing.at("d-misrouted").code_name() == "routing_key_mismatch");
+    CHECK(routing.at("d-misrouted").field() == "key");
+    CHECK(routing.at("d-wrong-part").code_name() == "wrong_partition");
+    CHECK(routing.at("d-wrong-part").field() == "partition");
+
     // The DLQ holds the undecodable record with its provenance headers.
     rd_kafka_conf_t* conf = consumers::base_conf(box.kafka);
     consumers::set(conf, "enable.partition.eof", "true");
