@@ -2,16 +2,24 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <httplib.h>
+#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
+#include <fstream>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
+#include "api/assets.h"
 #include "api/tokens.h"
+#include "consumers/log_reader.h"
 #include "consumers/outcome_hub.h"
+#include "consumers/pipeline_status.h"
 #include "events/codec.h"
+#include "events/hashing.h"
 #include "events/limits.h"
 #include "events/murmur2.h"
 #include "projections/ledger_projection.h"
@@ -20,18 +28,9 @@ namespace daybook::api {
 namespace {
 
 using clock = std::chrono::steady_clock;
+using events::json_string;
 
 std::string json_of(const google::protobuf::Message& m) { return events::to_json(m); }
-
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) continue;
-        out += c;
-    }
-    return out + "\"";
-}
 
 // RFC 9457 problem details.
 void problem(httplib::Response& res, int status, const std::string& title, const std::string& detail,
@@ -56,9 +55,76 @@ std::string outcome_json(const v1::Outcome& o) {
     return json + ",\"token\":\"" + events::token_of(o) + "\"}";
 }
 
+std::string base64(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+// "/v1/books/{book}/accounts" -> "/v1/books/([^/]+)/accounts" (httplib matches the whole path).
+std::string pattern_of(const std::string& path) {
+    std::string out;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        if (path[i] == '{') {
+            i = path.find('}', i);
+            out += "([^/]+)";
+        } else {
+            out += path[i];
+        }
+    }
+    return out;
+}
+
+// An integer query parameter within [lo, hi]; writes a problem and returns nullopt when it is
+// malformed or out of range.
+std::optional<std::int64_t> int_param(const httplib::Request& req, httplib::Response& res, const std::string& name,
+                                      std::int64_t lo, std::int64_t hi, std::int64_t fallback) {
+    if (!req.has_param(name)) return fallback;
+    const auto text = req.get_param_value(name);
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) {
+        problem(res, 400, "bad " + name, name + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi),
+                name);
+        return std::nullopt;
+    }
+    return v;
+}
+
+// Microseconds as decimal seconds ("0.002500"), exact: no floating point.
+std::string seconds_text(std::uint64_t us) {
+    auto fraction = std::to_string(us % 1000000);
+    return std::to_string(us / 1000000) + "." + std::string(6 - fraction.size(), '0') + fraction;
+}
+
+std::string header_of(const consumers::page_record& r, std::string_view name) {
+    for (const auto& [k, v] : r.headers)
+        if (k == name) return v;
+    return "";
+}
+
+std::string dlq_item_json(const consumers::page_record& r) {
+    return "{\"offset\":" + std::to_string(r.offset) + ",\"key\":" + json_string(r.key) +
+           ",\"error\":" + json_string(header_of(r, "daybook.error")) +
+           ",\"source_partition\":" + json_string(header_of(r, "daybook.source_partition")) +
+           ",\"source_offset\":" + json_string(header_of(r, "daybook.source_offset")) +
+           ",\"bytes\":" + std::to_string(r.value.size()) + ",\"value_base64\":" + json_string(base64(r.value)) + "}";
+}
+
 }  // namespace
 
 struct server::impl {
+    enum class access { open, reader, submitter };
+    using handler = void (impl::*)(const httplib::Request&, httplib::Response&);
+    struct route_def {
+        const char* method;
+        const char* path;  // OpenAPI form: /v1/books/{book}
+        access needs;
+        handler fn;
+    };
+
     consumers::kafka_settings kafka;
     consumers::topic_names topics;
     api_options opts;
@@ -72,13 +138,50 @@ struct server::impl {
     consumers::rk_ptr producer;
     int partitions = 0;
     std::atomic<int> waiting{0};
-    std::atomic<std::uint64_t> requests{0}, rejected_auth{0}, throttled{0};
-    httplib::Server http;
+    std::atomic<std::uint64_t> requests{0}, rejected_auth{0}, throttled{0}, throttled_backlog{0};
+    std::unique_ptr<httplib::Server> http;
+
+    // One reader for the event browser and the DLQ (requests take turns).
+    std::mutex page_mutex;
+    consumers::rk_ptr page_reader;
+
+    // The pipeline's status, measured every second by the monitor thread.
+    std::mutex status_mutex;
+    std::vector<consumers::partition_status> status;
+    std::int64_t dlq_size = 0;
+    std::atomic<std::int64_t> backlog{0};
 
     impl(consumers::kafka_settings k, consumers::topic_names t, api_options o, const projections::store& s,
          const consumers::processor_stats* ps, const consumers::projector_stats* js, std::shared_ptr<spdlog::logger> l)
         : kafka(std::move(k)), topics(std::move(t)), opts(std::move(o)), projection(s), processor(ps), projector(js),
           log(std::move(l)), tokens(opts.tokens_file) {}
+
+    static const std::vector<route_def>& defs() {
+        static const std::vector<route_def> table{
+            {"GET", "/", access::open, &impl::get_index},
+            {"GET", "/app.js", access::open, &impl::get_app_js},
+            {"GET", "/style.css", access::open, &impl::get_style_css},
+            {"GET", "/healthz", access::open, &impl::get_healthz},
+            {"GET", "/readyz", access::open, &impl::get_readyz},
+            {"GET", "/metrics", access::open, &impl::get_metrics},
+            {"GET", "/v1/openapi.json", access::open, &impl::get_openapi},
+            {"POST", "/v1/commands", access::submitter, &impl::post_commands},
+            {"GET", "/v1/books", access::reader, &impl::get_books},
+            {"GET", "/v1/books/{book}/accounts", access::reader, &impl::get_accounts},
+            {"GET", "/v1/books/{book}/accounts/{account}", access::reader, &impl::get_account},
+            {"GET", "/v1/books/{book}/accounts/{account}/statement", access::reader, &impl::get_statement},
+            {"GET", "/v1/books/{book}/trial-balance", access::reader, &impl::get_trial_balance},
+            {"GET", "/v1/books/{book}/balance-sheet", access::reader, &impl::get_balance_sheet},
+            {"GET", "/v1/books/{book}/income-statement", access::reader, &impl::get_income_statement},
+            {"GET", "/v1/books/{book}/entries/{entry}", access::reader, &impl::get_entry},
+            {"GET", "/v1/books/{book}/holds", access::reader, &impl::get_holds},
+            {"GET", "/v1/events", access::reader, &impl::get_events},
+            {"GET", "/v1/dlq", access::reader, &impl::get_dlq},
+            {"GET", "/v1/exceptions", access::reader, &impl::get_exceptions},
+            {"GET", "/v1/status", access::reader, &impl::get_status},
+        };
+        return table;
+    }
 
     std::optional<principal> authorize(const httplib::Request& req, httplib::Response& res, role needed) {
         auto header = req.get_header_value("Authorization");
@@ -127,6 +230,8 @@ struct server::impl {
         }
     }
 
+    // ---- commands ------------------------------------------------------------------------------
+
     void post_commands(const httplib::Request& req, httplib::Response& res) {
         auto who = authorize(req, res, role::submitter);
         if (!who) return;
@@ -162,13 +267,14 @@ struct server::impl {
             c.set_actor(who->actor);
             if (c.source().empty()) c.set_source("api");
         }
-        int wait_ms = 5000;
-        if (req.has_param("wait_ms")) {
-            try {
-                wait_ms = std::clamp(std::stoi(req.get_param_value("wait_ms")), 0, 30000);
-            } catch (...) {
-                return problem(res, 400, "bad wait_ms", "wait_ms is a number of milliseconds, at most 30000", "wait_ms");
-            }
+        auto wait_ms = int_param(req, res, "wait_ms", 0, 30000, 5000);
+        if (!wait_ms) return;
+        if (backlog.load() > opts.commands_backlog_max) {
+            throttled_backlog++;
+            res.set_header("Retry-After", "5");
+            return problem(res, 429, "commands backlog over its bound",
+                           std::to_string(backlog.load()) + " commands are waiting to be decided (bound " +
+                               std::to_string(opts.commands_backlog_max) + "); retry later with the same command ids");
         }
         if (waiting.fetch_add(1) >= opts.concurrent_waits_max) {
             waiting--;
@@ -200,7 +306,7 @@ struct server::impl {
         }
         rd_kafka_poll(producer.get(), 0);
         std::set<std::string> unique(ids.begin(), ids.end());
-        auto outcomes = hub->wait({unique.begin(), unique.end()}, clock::now() + std::chrono::milliseconds(wait_ms));
+        auto outcomes = hub->wait({unique.begin(), unique.end()}, clock::now() + std::chrono::milliseconds(*wait_ms));
         waiting--;
         std::string body = "{\"outcomes\":[";
         std::string pending;
@@ -219,157 +325,441 @@ struct server::impl {
         res.set_content(body, "application/json");
     }
 
-    void metrics(httplib::Response& res) {
-        std::string m;
-        auto line = [&](const std::string& name, const std::string& labels, std::uint64_t v) {
-            m += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
+    // ---- ledger queries ------------------------------------------------------------------------
+
+    void get_books(const httplib::Request&, httplib::Response& res) {
+        std::string body = "{\"books\":[";
+        bool first = true;
+        for (const auto& b : projections::list_books(projection)) {
+            body += std::string(first ? "" : ",") + "{\"book_id\":" + json_string(b) + "}";
+            first = false;
+        }
+        res.set_content(body + "]}", "application/json");
+    }
+
+    void get_accounts(const httplib::Request& req, httplib::Response& res) {
+        auto limit = int_param(req, res, "limit", 1, 1000, 1000);
+        if (!limit) return;
+        if (req.has_param("as_of")) {
+            auto accounts = projections::accounts_as_of(projection, req.matches[1], req.get_param_value("as_of"));
+            return res.set_content("{\"accounts\":" + json_list(accounts) + ",\"next_after\":\"\"}", "application/json");
+        }
+        auto accounts = projections::list_accounts(projection, req.matches[1], req.get_param_value("after"),
+                                                   static_cast<std::size_t>(*limit));
+        std::string next = accounts.size() == static_cast<std::size_t>(*limit) ? accounts.back().account_id() : "";
+        res.set_content("{\"accounts\":" + json_list(accounts) + ",\"next_after\":" + json_string(next) + "}",
+                        "application/json");
+    }
+
+    void get_account(const httplib::Request& req, httplib::Response& res) {
+        auto a = projections::find_balance(projection, req.matches[1], req.matches[2]);
+        if (!a)
+            return problem(res, 404, "no such account",
+                           "account " + std::string(req.matches[2]) + " is not in book " + std::string(req.matches[1]));
+        if (req.has_param("as_of"))
+            for (const auto& acc : projections::accounts_as_of(projection, req.matches[1], req.get_param_value("as_of")))
+                if (acc.account_id() == a->account_id()) *a = acc;
+        res.set_content(json_of(*a), "application/json");
+    }
+
+    void get_statement(const httplib::Request& req, httplib::Response& res) {
+        auto after = int_param(req, res, "after", 0, INT64_MAX, 0);
+        if (!after) return;
+        auto limit = int_param(req, res, "limit", 1, 1000, 100);
+        if (!limit) return;
+        if (!projections::find_balance(projection, req.matches[1], req.matches[2]))
+            return problem(res, 404, "no such account",
+                           "account " + std::string(req.matches[2]) + " is not in book " + std::string(req.matches[1]));
+        auto lines = projections::statement(projection, req.matches[1], req.matches[2], static_cast<std::uint64_t>(*after),
+                                            static_cast<std::size_t>(*limit));
+        std::string next = lines.size() == static_cast<std::size_t>(*limit) ? std::to_string(lines.back().line()) : "";
+        res.set_content("{\"lines\":" + json_list(lines) + ",\"next_after\":" + json_string(next) + "}", "application/json");
+    }
+
+    void get_trial_balance(const httplib::Request& req, httplib::Response& res) {
+        res.set_content("{\"totals\":" + json_list(projections::trial_balance(projection, req.matches[1])) + "}",
+                        "application/json");
+    }
+
+    void get_entry(const httplib::Request& req, httplib::Response& res) {
+        auto e = projections::find_entry(projection, req.matches[1], req.matches[2]);
+        if (!e)
+            return problem(res, 404, "no such entry",
+                           "entry " + std::string(req.matches[2]) + " is not in book " + std::string(req.matches[1]));
+        res.set_content(json_of(*e), "application/json");
+    }
+
+    void get_balance_sheet(const httplib::Request& req, httplib::Response& res) {
+        std::string body = "{\"as_of\":" + json_string(req.get_param_value("as_of")) + ",\"currencies\":[";
+        bool first = true;
+        for (const auto& t : projections::balance_sheet(projection, req.matches[1], req.get_param_value("as_of"))) {
+            body += std::string(first ? "" : ",") + "{\"currency\":" + json_string(t.currency) + ",\"assets\":\"" +
+                    to_decimal(t.assets) + "\",\"liabilities\":\"" + to_decimal(t.liabilities) + "\",\"equity\":\"" +
+                    to_decimal(t.equity) + "\",\"net_income\":\"" + to_decimal(t.net_income) +
+                    "\",\"balanced\":" + (t.balanced ? "true" : "false") + "}";
+            first = false;
+        }
+        res.set_content(body + "]}", "application/json");
+    }
+
+    void get_income_statement(const httplib::Request& req, httplib::Response& res) {
+        std::string body = "{\"from\":" + json_string(req.get_param_value("from")) +
+                           ",\"to\":" + json_string(req.get_param_value("to")) + ",\"currencies\":[";
+        bool first = true;
+        for (const auto& t : projections::income_statement(projection, req.matches[1], req.get_param_value("from"),
+                                                           req.get_param_value("to"))) {
+            body += std::string(first ? "" : ",") + "{\"currency\":" + json_string(t.currency) + ",\"revenue\":\"" +
+                    to_decimal(t.revenue) + "\",\"expenses\":\"" + to_decimal(t.expenses) + "\",\"net_income\":\"" +
+                    to_decimal(t.revenue - t.expenses) + "\"}";
+            first = false;
+        }
+        res.set_content(body + "]}", "application/json");
+    }
+
+    void get_holds(const httplib::Request& req, httplib::Response& res) {
+        res.set_content("{\"holds\":" + json_list(projections::list_holds(projection, req.matches[1])) + "}",
+                        "application/json");
+    }
+
+    // ---- the log and operations ----------------------------------------------------------------
+
+    // The event log, decoded: one partition, from after `after` (an offset; -1: the start),
+    // filtered by type, actor, command id (or linked run id) and aggregate stream.
+    void get_events(const httplib::Request& req, httplib::Response& res) {
+        auto partition = int_param(req, res, "partition", 0, partitions - 1, 0);
+        if (!partition) return;
+        auto after = int_param(req, res, "after", -1, INT64_MAX - 1, -1);
+        if (!after) return;
+        auto limit = int_param(req, res, "limit", 1, 200, 50);
+        if (!limit) return;
+        const auto type = req.get_param_value("type"), actor = req.get_param_value("actor"),
+                   command = req.get_param_value("command_id"), stream = req.get_param_value("aggregate");
+        std::string body = "{\"events\":[";
+        bool first = true;
+        auto keep = [&](const consumers::page_record& r) {
+            auto rec = events::read_sealed(static_cast<std::uint32_t>(*partition), r.value);
+            if (!rec) {
+                body += std::string(first ? "" : ",") + "{\"partition\":" + std::to_string(*partition) +
+                        ",\"offset\":" + std::to_string(r.offset) + ",\"error\":" + json_string(rec.error()) + "}";
+                first = false;
+                return true;
+            }
+            const auto& e = rec->envelope;
+            const auto kind = events::event_type(e);
+            if ((!type.empty() && kind != type) || (!actor.empty() && e.actor() != actor) ||
+                (!command.empty() && e.command_id() != command && e.linked_run_id() != command) ||
+                (!stream.empty() && e.stream_id() != stream))
+                return false;
+            const auto* field = e.GetDescriptor()->FindFieldByNumber(e.payload_case());
+            std::string payload = field ? json_of(e.GetReflection()->GetMessage(e, field)) : "{}";
+            body += std::string(first ? "" : ",") + "{\"partition\":" + std::to_string(*partition) +
+                    ",\"offset\":" + std::to_string(r.offset) + ",\"seq\":" + std::to_string(rec->sealed.seq()) +
+                    ",\"hash_hex\":" + json_string(events::to_hex(rec->sealed.hash())) +
+                    ",\"event_id\":" + json_string(events::event_id_of(e)) + ",\"type\":" + json_string(kind) +
+                    ",\"stream_id\":" + json_string(e.stream_id()) + ",\"version\":" + std::to_string(e.version()) +
+                    ",\"actor\":" + json_string(e.actor()) + ",\"command_id\":" + json_string(e.command_id()) +
+                    ",\"correlation_id\":" + json_string(e.correlation_id()) +
+                    ",\"causation_event_id\":" + json_string(e.causation_event_id()) +
+                    ",\"source\":" + json_string(e.source()) + ",\"recorded_at_ms\":" + std::to_string(e.recorded_at_ms()) +
+                    ",\"effective_date\":" + json_string(e.effective_date()) + ",\"payload\":" + payload + "}";
+            first = false;
+            return true;
         };
-        if (processor) {
-            m += "# TYPE daybook_commands_total counter\n";
-            line("daybook_commands_total", "outcome=\"accepted\"", processor->accepted.load());
-            line("daybook_commands_total", "outcome=\"rejected\"", processor->rejected.load());
-            line("daybook_commands_total", "outcome=\"duplicate\"", processor->duplicates.load());
-            line("daybook_commands_total", "outcome=\"dead_lettered\"", processor->dead_lettered.load());
-            line("daybook_batches_total", "", processor->batches.load());
-            line("daybook_producer_recreations_total", "", processor->producer_recreations.load());
-            line("daybook_restores_total", "", processor->restores.load());
-        }
-        if (projector) {
-            line("daybook_projected_events_total", "", projector->applied.load());
-            line("daybook_projector_duplicates_skipped_total", "", projector->skipped_duplicates.load());
-        }
-        std::size_t stopped = 0;
-        projection.scan("stop/", [&](std::string_view, std::string_view) { return ++stopped, true; });
-        line("daybook_stopped_partitions", "", stopped);
-        projection.scan("pos/", [&](std::string_view k, std::string_view v) {
-            v1::PartitionPosition pos;
-            pos.ParseFromArray(v.data(), static_cast<int>(v.size()));
-            auto p = static_cast<std::uint32_t>(events::read_be64(std::string(4, '\0') + std::string(k.substr(4))));
-            line("daybook_projected_seq", "partition=\"" + std::to_string(p) + "\"", pos.seq());
+        std::lock_guard lock(page_mutex);
+        auto page = consumers::read_page(page_reader.get(), topics.events(), static_cast<int>(*partition), *after + 1,
+                                         static_cast<std::size_t>(*limit), 10000, keep, 10000);
+        if (!page) return problem(res, 503, "cannot read the log", page.error());
+        std::string next = page->next_offset < 0 ? "" : std::to_string(page->next_offset - 1);
+        res.set_content(body + "],\"next_after\":" + json_string(next) + "}", "application/json");
+    }
+
+    std::string dlq_items(std::int64_t after, std::size_t limit, std::string& next) {
+        std::lock_guard lock(page_mutex);
+        auto page = consumers::read_page(page_reader.get(), topics.dlq(), 0, after + 1, limit, limit, nullptr, 10000);
+        if (!page) return "";
+        std::string out;
+        for (const auto& r : page->records) out += (out.empty() ? "" : ",") + dlq_item_json(r);
+        next = page->next_offset < 0 ? "" : std::to_string(page->next_offset - 1);
+        return out;
+    }
+
+    void get_dlq(const httplib::Request& req, httplib::Response& res) {
+        auto after = int_param(req, res, "after", -1, INT64_MAX - 1, -1);
+        if (!after) return;
+        auto limit = int_param(req, res, "limit", 1, 200, 50);
+        if (!limit) return;
+        std::string next;
+        auto items = dlq_items(*after, static_cast<std::size_t>(*limit), next);
+        res.set_content("{\"items\":[" + items + "],\"next_after\":" + json_string(next) + "}", "application/json");
+    }
+
+    // What needs a person: stopped projection partitions, the DLQ, postings the ledger refused
+    // (process managers' postings arrive with the invoicing work; none exist yet).
+    void get_exceptions(const httplib::Request&, httplib::Response& res) {
+        std::string stopped;
+        projection.scan("stop/", [&](std::string_view k, std::string_view v) {
+            auto p = static_cast<std::uint32_t>(events::read_be64(std::string(4, '\0') + std::string(k.substr(5))));
+            stopped += (stopped.empty() ? "" : ",") + std::string("{\"partition\":") + std::to_string(p) +
+                       ",\"reason\":" + json_string(v) + "}";
             return true;
         });
-        line("daybook_http_requests_total", "", requests.load());
-        line("daybook_http_unauthorized_total", "", rejected_auth.load());
-        line("daybook_http_throttled_total", "", throttled.load());
+        std::int64_t size = 0;
+        {
+            std::lock_guard lock(status_mutex);
+            size = dlq_size;
+        }
+        std::string next;
+        auto items = dlq_items(-1, 100, next);
+        res.set_content("{\"stopped_partitions\":[" + stopped + "],\"dlq_size\":" + std::to_string(size) + ",\"dlq\":[" +
+                            items + "],\"refused_postings\":[]}",
+                        "application/json");
+    }
+
+    void get_status(const httplib::Request&, httplib::Response& res) {
+        std::string parts, heads;
+        bool verified = true;
+        {
+            std::lock_guard lock(status_mutex);
+            for (const auto& s : status) {
+                parts += (parts.empty() ? "" : ",") + consumers::to_json(s);
+                heads += (heads.empty() ? "" : ",") + std::string("{\"partition\":") + std::to_string(s.partition) +
+                         ",\"seq\":" + std::to_string(s.projected_seq) + ",\"head_hex\":" + json_string(s.head_hex) + "}";
+                verified &= !s.stopped;
+            }
+            verified &= !status.empty();
+        }
+        auto counter = [](const char* name, std::uint64_t v) { return "\"" + std::string(name) + "\":" + std::to_string(v); };
+        std::string counters = counter("http_requests", requests.load()) + "," + counter("http_throttled", throttled.load()) +
+                               "," + counter("http_throttled_backlog", throttled_backlog.load());
+        if (processor)
+            counters += "," + counter("commands", processor->commands.load()) + "," + counter("accepted", processor->accepted.load()) +
+                        "," + counter("rejected", processor->rejected.load()) + "," +
+                        counter("duplicates", processor->duplicates.load()) + "," +
+                        counter("dead_lettered", processor->dead_lettered.load()) + "," +
+                        counter("batches", processor->batches.load()) + "," +
+                        counter("producer_recreations", processor->producer_recreations.load());
+        if (projector)
+            counters += "," + counter("projected_events", projector->applied.load()) + "," +
+                        counter("projector_duplicates_skipped", projector->skipped_duplicates.load());
+        // The projector checks every event's seq, prev_hash and hash as it applies it, so the
+        // chain is verified through the projected seq of each partition unless one stopped.
+        res.set_content("{\"partitions\":[" + parts + "],\"commands_backlog\":" + std::to_string(backlog.load()) +
+                            ",\"commands_backlog_max\":" + std::to_string(opts.commands_backlog_max) + ",\"counters\":{" +
+                            counters + "},\"audit\":{\"chain_verified\":" + (verified ? "true" : "false") +
+                            ",\"heads\":[" + heads + "]}}",
+                        "application/json");
+    }
+
+    void get_metrics(const httplib::Request&, httplib::Response& res) {
+        std::string m;
+        auto line = [&](const std::string& name, const std::string& labels, std::int64_t v) {
+            m += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
+        };
+        auto type = [&](const std::string& name, const char* kind) { m += "# TYPE " + name + " " + kind + "\n"; };
+        if (processor) {
+            type("daybook_commands_total", "counter");
+            line("daybook_commands_total", "outcome=\"accepted\"", static_cast<std::int64_t>(processor->accepted.load()));
+            line("daybook_commands_total", "outcome=\"rejected\"", static_cast<std::int64_t>(processor->rejected.load()));
+            line("daybook_commands_total", "outcome=\"duplicate\"", static_cast<std::int64_t>(processor->duplicates.load()));
+            line("daybook_commands_total", "outcome=\"dead_lettered\"", static_cast<std::int64_t>(processor->dead_lettered.load()));
+            type("daybook_batches_total", "counter");
+            line("daybook_batches_total", "", static_cast<std::int64_t>(processor->batches.load()));
+            type("daybook_producer_recreations_total", "counter");
+            line("daybook_producer_recreations_total", "", static_cast<std::int64_t>(processor->producer_recreations.load()));
+            type("daybook_restores_total", "counter");
+            line("daybook_restores_total", "", static_cast<std::int64_t>(processor->restores.load()));
+            type("daybook_transaction_aborts_total", "counter");
+            line("daybook_transaction_aborts_total", "", static_cast<std::int64_t>(processor->aborts.load()));
+            const auto& h = processor->commit_latency;
+            type("daybook_transaction_commit_seconds", "histogram");
+            std::uint64_t cumulative = 0;
+            for (std::size_t i = 0; i < h.counts.size(); ++i) {
+                cumulative += h.counts[i].load();
+                std::string le = i < h.bounds_us.size() ? seconds_text(h.bounds_us[i]) : "+Inf";
+                line("daybook_transaction_commit_seconds_bucket", "le=\"" + le + "\"", static_cast<std::int64_t>(cumulative));
+            }
+            m += "daybook_transaction_commit_seconds_sum " + seconds_text(h.sum_us.load()) + "\n";
+            line("daybook_transaction_commit_seconds_count", "", static_cast<std::int64_t>(cumulative));
+        }
+        if (projector) {
+            type("daybook_projected_events_total", "counter");
+            line("daybook_projected_events_total", "", static_cast<std::int64_t>(projector->applied.load()));
+            type("daybook_projector_duplicates_skipped_total", "counter");
+            line("daybook_projector_duplicates_skipped_total", "", static_cast<std::int64_t>(projector->skipped_duplicates.load()));
+        }
+        {
+            std::lock_guard lock(status_mutex);
+            std::int64_t stopped = 0;
+            type("daybook_commands_lag", "gauge");
+            for (const auto& s : status) line("daybook_commands_lag", "partition=\"" + std::to_string(s.partition) + "\"", s.commands_lag);
+            type("daybook_projection_lag_events", "gauge");
+            for (const auto& s : status)
+                line("daybook_projection_lag_events", "partition=\"" + std::to_string(s.partition) + "\"", s.projection_lag_events);
+            type("daybook_projected_seq", "gauge");
+            for (const auto& s : status)
+                line("daybook_projected_seq", "partition=\"" + std::to_string(s.partition) + "\"",
+                     static_cast<std::int64_t>(s.projected_seq));
+            for (const auto& s : status) stopped += s.stopped;
+            type("daybook_stopped_partitions", "gauge");
+            line("daybook_stopped_partitions", "", stopped);
+            type("daybook_dlq_records", "gauge");
+            line("daybook_dlq_records", "", dlq_size);
+        }
+        type("daybook_commands_backlog", "gauge");
+        line("daybook_commands_backlog", "", backlog.load());
+        type("daybook_http_requests_total", "counter");
+        line("daybook_http_requests_total", "", static_cast<std::int64_t>(requests.load()));
+        type("daybook_http_unauthorized_total", "counter");
+        line("daybook_http_unauthorized_total", "", static_cast<std::int64_t>(rejected_auth.load()));
+        type("daybook_http_throttled_total", "counter");
+        line("daybook_http_throttled_total", "reason=\"waits\"", static_cast<std::int64_t>(throttled.load()));
+        line("daybook_http_throttled_total", "reason=\"backlog\"", static_cast<std::int64_t>(throttled_backlog.load()));
+        for (const auto& [name, value] : projection.sizes()) {
+            type("daybook_store_" + name, "gauge");
+            line("daybook_store_" + name, "store=\"projection\"", value);
+        }
         res.set_content(m, "text/plain; version=0.0.4");
     }
 
+    void get_healthz(const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); }
+
+    void get_readyz(const httplib::Request&, httplib::Response& res) {
+        std::string why;
+        projection.scan("stop/", [&](std::string_view, std::string_view v) {
+            why += std::string(v) + "\n";
+            return true;
+        });
+        res.status = why.empty() ? 200 : 503;
+        res.set_content(why.empty() ? "ready\n" : "not ready: a partition is stopped\n" + why, "text/plain");
+    }
+
+    // ---- files ---------------------------------------------------------------------------------
+
+    void serve_file(const std::string& name, const char* content_type, httplib::Response& res) {
+        std::string body;
+        if (!opts.dashboard_dir.empty() && name != "openapi.json") {
+            std::ifstream in(opts.dashboard_dir + "/" + name, std::ios::binary);
+            std::stringstream buffer;
+            buffer << in.rdbuf();
+            body = buffer.str();
+        } else if (auto bytes = asset(name)) {
+            body = std::string(*bytes);
+        } else {
+            return problem(res, 404, "not found", name + " is not built into this binary");
+        }
+        res.set_header("Cache-Control", "no-cache");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_header("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+        res.set_content(body, content_type);
+    }
+    void get_index(const httplib::Request&, httplib::Response& res) { serve_file("index.html", "text/html; charset=utf-8", res); }
+    void get_app_js(const httplib::Request&, httplib::Response& res) { serve_file("app.js", "text/javascript; charset=utf-8", res); }
+    void get_style_css(const httplib::Request&, httplib::Response& res) { serve_file("style.css", "text/css; charset=utf-8", res); }
+    void get_openapi(const httplib::Request&, httplib::Response& res) { serve_file("openapi.json", "application/json", res); }
+
+    // ---- wiring --------------------------------------------------------------------------------
+
     void routes() {
-        http.set_payload_max_length(opts.body_bytes_max);
-        http.new_task_queue = [] { return new httplib::ThreadPool(48); };
-        http.set_pre_routing_handler([this](const httplib::Request&, httplib::Response&) {
+        http->set_payload_max_length(opts.body_bytes_max);
+        http->new_task_queue = [] { return new httplib::ThreadPool(48); };
+        http->set_pre_routing_handler([this](const httplib::Request&, httplib::Response&) {
             requests++;
             return httplib::Server::HandlerResponse::Unhandled;
         });
-        http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-        http.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-            std::string why;
-            projection.scan("stop/", [&](std::string_view, std::string_view v) {
-                why += std::string(v) + "\n";
-                return true;
-            });
-            res.status = why.empty() ? 200 : 503;
-            res.set_content(why.empty() ? "ready\n" : "not ready: a partition is stopped\n" + why, "text/plain");
+        http->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+            if (res.status == 404 && res.body.empty()) problem(res, 404, "not found", "no route " + req.path);
+            if (res.status == 413) problem(res, 413, "body too large", "a request body is at most 1 MiB", "body");
         });
-        http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { metrics(res); });
-        http.Post("/v1/commands", [this](const httplib::Request& req, httplib::Response& res) { post_commands(req, res); });
-        auto query = [this](auto&& body) {
-            return [this, body](const httplib::Request& req, httplib::Response& res) {
-                if (!authorize(req, res, role::reader) || !wait_for_token(req, res)) return;
-                body(req, res);
+        for (const auto& r : defs()) {
+            auto fn = r.fn;
+            auto needs = r.needs;
+            httplib::Server::Handler h = [this, fn, needs](const httplib::Request& req, httplib::Response& res) {
+                if (needs == access::reader && (!authorize(req, res, role::reader) || !wait_for_token(req, res))) return;
+                (this->*fn)(req, res);
             };
-        };
-        http.Get(R"(/v1/books/([^/]+)/accounts)", query([this](const httplib::Request& req, httplib::Response& res) {
-            auto accounts = projections::list_accounts(projection, req.matches[1]);
-            res.set_content("{\"accounts\":" + json_list(accounts) + "}", "application/json");
-        }));
-        http.Get(R"(/v1/books/([^/]+)/accounts/([^/]+))", query([this](const httplib::Request& req, httplib::Response& res) {
-            auto a = projections::find_balance(projection, req.matches[1], req.matches[2]);
-            if (!a) return problem(res, 404, "no such account", "account " + std::string(req.matches[2]) + " is not in book " + std::string(req.matches[1]));
-            if (req.has_param("as_of"))
-                for (const auto& acc : projections::accounts_as_of(projection, req.matches[1], req.get_param_value("as_of")))
-                    if (acc.account_id() == a->account_id()) *a = acc;
-            res.set_content(json_of(*a), "application/json");
-        }));
-        http.Get(R"(/v1/books/([^/]+)/accounts/([^/]+)/statement)", query([this](const httplib::Request& req, httplib::Response& res) {
-            std::uint64_t after = 0;
-            std::size_t limit = 100;
-            try {
-                if (req.has_param("after")) after = std::stoull(req.get_param_value("after"));
-                if (req.has_param("limit")) limit = std::clamp<std::size_t>(std::stoul(req.get_param_value("limit")), 1, 1000);
-            } catch (...) {
-                return problem(res, 400, "bad paging", "after and limit are numbers; limit at most 1000", "limit");
+            std::string pattern = pattern_of(r.path);
+            if (std::string_view(r.method) == "POST")
+                http->Post(pattern, h);
+            else
+                http->Get(pattern, h);
+        }
+    }
+
+    // DLQ records counted as they arrive (offsets also count transaction markers, so the
+    // watermarks cannot tell the number of records).
+    std::int64_t dlq_counted_to = 0;
+    void count_dlq() {
+        std::lock_guard lock(page_mutex);
+        auto page = consumers::read_page(page_reader.get(), topics.dlq(), 0, dlq_counted_to, 10000, 10000, nullptr, 5000);
+        if (!page || page->records.empty()) return;
+        dlq_counted_to = page->records.back().offset + 1;
+        std::lock_guard status_lock(status_mutex);
+        dlq_size += static_cast<std::int64_t>(page->records.size());
+    }
+
+    // Every second: the pipeline's status (lag, backlog, stopped partitions) and the DLQ size.
+    void monitor(const std::atomic<bool>& stop) {
+        auto consumer = consumers::make_consumer(kafka, opts.processor_group, "");
+        if (!consumer) return log->error("status monitor disabled: {}", consumer.error());
+        while (!stop.load()) {
+            if (auto s = consumers::pipeline_status(consumer->get(), topics, &projection, 5000)) {
+                std::lock_guard lock(status_mutex);
+                status = std::move(*s);
+                backlog = consumers::commands_backlog(status);
             }
-            auto lines = projections::statement(projection, req.matches[1], req.matches[2], after, limit);
-            std::string next = lines.size() == limit ? std::to_string(lines.back().line()) : "";
-            res.set_content("{\"lines\":" + json_list(lines) + ",\"next_after\":" + json_string(next) + "}", "application/json");
-        }));
-        http.Get(R"(/v1/books/([^/]+)/trial-balance)", query([this](const httplib::Request& req, httplib::Response& res) {
-            res.set_content("{\"totals\":" + json_list(projections::trial_balance(projection, req.matches[1])) + "}",
-                            "application/json");
-        }));
-        http.Get(R"(/v1/books/([^/]+)/entries/([^/]+))", query([this](const httplib::Request& req, httplib::Response& res) {
-            auto e = projections::find_entry(projection, req.matches[1], req.matches[2]);
-            if (!e) return problem(res, 404, "no such entry", "entry " + std::string(req.matches[2]) + " is not in book " + std::string(req.matches[1]));
-            res.set_content(json_of(*e), "application/json");
-        }));
-        http.Get(R"(/v1/books/([^/]+)/balance-sheet)", query([this](const httplib::Request& req, httplib::Response& res) {
-            std::string body = "{\"as_of\":" + json_string(req.get_param_value("as_of")) + ",\"currencies\":[";
-            bool first = true;
-            for (const auto& t : projections::balance_sheet(projection, req.matches[1], req.get_param_value("as_of"))) {
-                body += std::string(first ? "" : ",") + "{\"currency\":" + json_string(t.currency) +
-                        ",\"assets\":\"" + to_decimal(t.assets) + "\",\"liabilities\":\"" + to_decimal(t.liabilities) +
-                        "\",\"equity\":\"" + to_decimal(t.equity) + "\",\"net_income\":\"" + to_decimal(t.net_income) +
-                        "\",\"balanced\":" + (t.balanced ? "true" : "false") + "}";
-                first = false;
-            }
-            res.set_content(body + "]}", "application/json");
-        }));
-        http.Get(R"(/v1/books/([^/]+)/income-statement)", query([this](const httplib::Request& req, httplib::Response& res) {
-            std::string body = "{\"from\":" + json_string(req.get_param_value("from")) + ",\"to\":" +
-                               json_string(req.get_param_value("to")) + ",\"currencies\":[";
-            bool first = true;
-            for (const auto& t : projections::income_statement(projection, req.matches[1], req.get_param_value("from"),
-                                                               req.get_param_value("to"))) {
-                body += std::string(first ? "" : ",") + "{\"currency\":" + json_string(t.currency) + ",\"revenue\":\"" +
-                        to_decimal(t.revenue) + "\",\"expenses\":\"" + to_decimal(t.expenses) + "\",\"net_income\":\"" +
-                        to_decimal(t.revenue - t.expenses) + "\"}";
-                first = false;
-            }
-            res.set_content(body + "]}", "application/json");
-        }));
-        http.Get(R"(/v1/books/([^/]+)/holds)", query([this](const httplib::Request& req, httplib::Response& res) {
-            res.set_content("{\"holds\":" + json_list(projections::list_holds(projection, req.matches[1])) + "}",
-                            "application/json");
-        }));
+            count_dlq();
+            for (int i = 0; i < 20 && !stop.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
     }
 
     result<ok_t, std::string> run(const std::atomic<bool>& stop) {
         if (opts.tokens_file.empty()) return std::string("--http needs --tokens-file (create one with `daybook tokens create`)");
+        if (opts.tls_cert_file.empty() != opts.tls_key_file.empty())
+            return std::string("TLS needs both --tls-cert and --tls-key");
         auto h = consumers::outcome_hub::start(kafka, topics);
         if (!h) return h.error();
         hub = std::move(*h);
         auto p = consumers::make_producer(kafka, "");
         if (!p) return p.error();
         producer = std::move(*p);
+        auto reader = consumers::make_page_reader(kafka);
+        if (!reader) return reader.error();
+        page_reader = std::move(*reader);
         auto count = consumers::partition_count(producer.get(), topics.commands(), 30000);
         if (!count) return count.error();
         partitions = *count;
+        if (opts.tls_cert_file.empty()) {
+            http = std::make_unique<httplib::Server>();
+        } else {
+            auto tls = std::make_unique<httplib::SSLServer>(
+                opts.tls_cert_file.c_str(), opts.tls_key_file.c_str(),
+                opts.tls_client_ca_file.empty() ? nullptr : opts.tls_client_ca_file.c_str());
+            if (!tls->is_valid()) return "cannot use the TLS certificate " + opts.tls_cert_file + " with key " + opts.tls_key_file;
+            http = std::move(tls);
+        }
         routes();
         auto colon = opts.listen.rfind(':');
         if (colon == std::string::npos) return "--http expects host:port, got " + opts.listen;
         std::string host = opts.listen.substr(0, colon);
         int port = std::stoi(opts.listen.substr(colon + 1));
-        if (!http.bind_to_port(host, port)) return "cannot listen on " + opts.listen;
-        std::thread listener([this] { http.listen_after_bind(); });
-        log->info("http api listening address={}", opts.listen);
+        if (!http->bind_to_port(host, port)) return "cannot listen on " + opts.listen;
+        std::thread watcher([this, &stop] { monitor(stop); });
+        std::thread listener([this] { http->listen_after_bind(); });
+        log->info("http api listening address={} tls={}", opts.listen, opts.tls_cert_file.empty() ? "off" : "on");
         while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        http.stop();
+        http->stop();
         listener.join();
+        watcher.join();
         rd_kafka_flush(producer.get(), 10000);
         return ok;
     }
 };
+
+std::vector<route_spec> server::routes() {
+    std::vector<route_spec> out;
+    for (const auto& r : impl::defs()) out.push_back({r.method, r.path});
+    return out;
+}
 
 server::server(consumers::kafka_settings kafka, consumers::topic_names topics, api_options options,
                const projections::store& projection, const consumers::processor_stats* processor,

@@ -332,7 +332,7 @@ int trail(const options& o, const audit_args& a) {
         if (!match) return;
         ++shown;
         std::string what = e.has_command_rejected() ? "rejected " + e.command_rejected().code_name() + ": " + e.command_rejected().detail()
-                                                    : e.GetDescriptor()->FindFieldByNumber(e.payload_case())->name();
+                                                    : events::event_type(e);
         std::printf("%u:%llu %s command=%s actor=%s source=%s recorded_at_ms=%lld effective=%s stream=%s v%llu correlation=%s causation=%s %s\n",
                     p, static_cast<unsigned long long>(rec->sealed.seq()), events::to_hex(rec->sealed.hash()).substr(0, 12).c_str(),
                     e.command_id().c_str(), e.actor().c_str(), e.source().c_str(), static_cast<long long>(e.recorded_at_ms()),

@@ -41,6 +41,12 @@ int main(int argc, char** argv) {
         ->each([&](const std::string&) { o.http_enabled = true; });
     serve->add_option("--tokens-file", o.http.tokens_file, "bearer tokens of the HTTP API (daybook tokens create)")
         ->envname("DAYBOOK_TOKENS_FILE");
+    serve->add_option("--http-backlog-max", o.http.commands_backlog_max, "commands waiting to be decided above which POST /v1/commands answers 429")->envname("DAYBOOK_HTTP_BACKLOG_MAX")->capture_default_str();
+    serve->add_option("--http-waits-max", o.http.concurrent_waits_max, "requests waiting for outcomes at once (the pool has 48 threads)")->envname("DAYBOOK_HTTP_WAITS_MAX")->check(CLI::Range(1, 40))->capture_default_str();
+    serve->add_option("--tls-cert", o.http.tls_cert_file, "HTTPS: certificate chain (PEM)")->envname("DAYBOOK_TLS_CERT");
+    serve->add_option("--tls-key", o.http.tls_key_file, "HTTPS: private key (PEM)")->envname("DAYBOOK_TLS_KEY");
+    serve->add_option("--tls-client-ca", o.http.tls_client_ca_file, "HTTPS: require client certificates signed by this CA (PEM)")->envname("DAYBOOK_TLS_CLIENT_CA");
+    serve->add_option("--dashboard-dir", o.http.dashboard_dir, "development: serve the dashboard files from this directory")->envname("DAYBOOK_DASHBOARD_DIR")->group("");
     serve->add_option("--scheduler-interval-ms", o.scheduler.interval_ms, "how often the scheduler's rules run (hold expiry)")->envname("DAYBOOK_SCHEDULER_INTERVAL_MS")->capture_default_str();
     serve->add_option("--roles", roles, "processor, projector, scheduler (needs projector), comma-separated")->envname("DAYBOOK_ROLES")->capture_default_str();
     serve->add_option("--commit-interval-ms", o.processor.commit_interval_ms, "longest time a batch stays in one transaction")->envname("DAYBOOK_COMMIT_INTERVAL_MS")->capture_default_str();
@@ -152,6 +158,22 @@ int main(int argc, char** argv) {
     replay->add_option("--state-dir", audit_args.state_dir, "a new, empty directory")->required();
     replay->add_option("--to", audit_args.to_seqs, "stop at these sequences: P:SEQ[,P:SEQ...]");
 
+    daybook::app::dlq_args dlq_args;
+    auto* dlq = app.add_subcommand("dlq", "records of daybook.commands that could not be read");
+    dlq->require_subcommand(1);
+    auto* d_list = dlq->add_subcommand("list", "list DLQ records (offset, key, size, source, error)");
+    common(d_list);
+    d_list->add_option("--after", dlq_args.after, "page cursor: the last offset already seen")->capture_default_str();
+    d_list->add_option("--limit", dlq_args.limit, "records per page")->check(CLI::Range(1, 10000))->capture_default_str();
+    d_list->add_option("--format", dlq_args.format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+    auto* d_show = dlq->add_subcommand("show", "one DLQ record with its bytes and whether it is readable now");
+    common(d_show);
+    d_show->add_option("offset", dlq_args.offset)->required();
+    auto* d_resubmit = dlq->add_subcommand("resubmit", "send a DLQ record again (as it is, or corrected with --file) and print its outcome");
+    common(d_resubmit);
+    d_resubmit->add_option("offset", dlq_args.offset)->required();
+    d_resubmit->add_option("--file", dlq_args.file, "the corrected command (protobuf JSON)");
+
     daybook::app::tokens_args tokens_args;
     auto* tokens = app.add_subcommand("tokens", "bearer tokens of the HTTP API");
     tokens->require_subcommand(1);
@@ -173,6 +195,10 @@ int main(int argc, char** argv) {
     if (serve->parsed()) return daybook::app::run_serve(o, roles);
     if (submit->parsed()) return daybook::app::run_submit(o, submit_args);
     if (status->parsed()) return daybook::app::run_status(o, status_format);
+    for (auto* sub : dlq->get_subcommands()) {
+        dlq_args.what = sub->get_name();
+        return daybook::app::run_dlq(o, dlq_args);
+    }
     for (auto* sub : tokens->get_subcommands()) {
         tokens_args.what = sub->get_name();
         return daybook::app::run_tokens(tokens_args);

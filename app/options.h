@@ -58,6 +58,19 @@ struct submit_args {
     bool quiet = false;
 };
 int run_submit(const options& o, const submit_args& a);
+// Sends commands (actor and source already set) and prints their outcomes like `submit`.
+int submit_envelopes(const options& o, const std::vector<v1::CommandEnvelope>& envelopes, const submit_args& a);
+// The actor of commands sent from this machine's CLI ("cli:<user>") until authentication exists.
+std::string cli_actor();
+struct dlq_args {
+    std::string what;  // list, show, resubmit
+    std::int64_t offset = -1;
+    std::int64_t after = -1;
+    std::size_t limit = 50;
+    std::string file;  // resubmit: a corrected command (protobuf JSON); empty: the original bytes
+    std::string format = "table";
+};
+int run_dlq(const options& o, const dlq_args& a);
 struct query_args {
     std::string what;  // balance, accounts, trial-balance, statement, entry, digest
     std::string book, account, entry;

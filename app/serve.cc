@@ -98,7 +98,9 @@ int run_serve(const options& o, const std::string& roles) {
     std::unique_ptr<api::server> http;
     if (o.http_enabled) {
         if (!projector_store) return log->error("--http needs the projector role in the same process"), 2;
-        http = std::make_unique<api::server>(o.kafka, o.topics, o.http, *projector_store,
+        auto http_options = o.http;
+        http_options.processor_group = o.processor.group_id;
+        http = std::make_unique<api::server>(o.kafka, o.topics, http_options, *projector_store,
                                              proc ? &proc->stats() : nullptr, proj ? &proj->stats() : nullptr,
                                              make_logger("http", o));
         threads.emplace_back([&] {

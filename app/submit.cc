@@ -33,7 +33,7 @@ result<std::vector<parsed_line>, std::string> read_commands(std::istream& in) {
     std::vector<parsed_line> out;
     std::string line, errors;
     std::size_t n = 0;
-    std::string actor = "cli:" + local_user();
+    std::string actor = cli_actor();
     while (std::getline(in, line)) {
         ++n;
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -76,6 +76,8 @@ std::string outcome_json(const v1::Outcome& o) {
 
 }  // namespace
 
+std::string cli_actor() { return "cli:" + local_user(); }
+
 int run_submit(const options& o, const submit_args& a) {
     std::ifstream file;
     if (a.file != "-") {
@@ -90,6 +92,18 @@ int run_submit(const options& o, const submit_args& a) {
         std::fprintf(stderr, "daybook submit: nothing was submitted:\n%s", commands.error().c_str());
         return 2;
     }
+    std::vector<v1::CommandEnvelope> envelopes;
+    for (auto& c : *commands) envelopes.push_back(std::move(c.envelope));
+    return submit_envelopes(o, envelopes, a);
+}
+
+int submit_envelopes(const options& o, const std::vector<v1::CommandEnvelope>& envelopes, const submit_args& a) {
+    struct keyed {
+        const v1::CommandEnvelope& envelope;
+        std::string key;
+    };
+    std::vector<keyed> list;
+    for (const auto& e : envelopes) list.push_back({e, events::routing_key_of(e)});
     auto waiter = consumers::outcome_waiter::open(o.kafka, o.topics);
     if (!waiter) return std::fprintf(stderr, "daybook submit: %s\n", waiter.error().c_str()), 2;
     auto producer = consumers::make_producer(o.kafka, "");
@@ -99,7 +113,7 @@ int run_submit(const options& o, const submit_args& a) {
 
     auto started = std::chrono::steady_clock::now();
     std::set<std::string> ids;
-    for (const auto& c : *commands) {
+    for (const auto& c : list) {
         auto value = events::serialize(c.envelope);
         ids.insert(c.envelope.command_id());
         for (;;) {
@@ -123,7 +137,7 @@ int run_submit(const options& o, const submit_args& a) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     int status = 0;
     std::size_t accepted = 0, rejected = 0, missing = 0;
-    for (const auto& c : *commands) {
+    for (const auto& c : list) {
         auto it = outcomes.find(c.envelope.command_id());
         if (it == outcomes.end()) {
             ++missing;
@@ -142,8 +156,8 @@ int run_submit(const options& o, const submit_args& a) {
         if (!a.quiet) std::printf("%s\n", outcome_json(it->second).c_str());
     }
     std::fprintf(stderr, "submitted %zu commands: %zu accepted, %zu rejected, %zu without outcome in %.2f s (%.0f commands/s)\n",
-                 commands->size(), accepted, rejected, missing, seconds,
-                 seconds > 0 ? static_cast<double>(commands->size()) / seconds : 0.0);
+                 list.size(), accepted, rejected, missing, seconds,
+                 seconds > 0 ? static_cast<double>(list.size()) / seconds : 0.0);
     return status;
 }
 

@@ -513,6 +513,7 @@ struct processor::impl {
     void abort_batch(const char* why) {
         if (!txn_open) return;
         log->warn("batch aborted reason={}", why);
+        stats.aborts++;
         error_ptr e(rd_kafka_abort_transaction(producer.get(), -1));
         txn_open = false;
         drop_batch();
@@ -534,7 +535,9 @@ struct processor::impl {
 
     commit_result commit() {
         if (!txn_open) return commit_result::committed;
+        const auto started = clock::now();
         auto fail = [&](const std::string& why) {
+            stats.aborts++;
             log->warn("batch not committed reason={}", why);
             return commit_result::failed;
         };
@@ -573,6 +576,8 @@ struct processor::impl {
             return fail(std::string("commit: ") + rd_kafka_error_string(e.get()));
         }
         txn_open = false;
+        stats.commit_latency.record(static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started).count()));
         if (opts.fault_unknown_after_commit_every && commits % opts.fault_unknown_after_commit_every == 0)
             return fail("fault hook: commit reported as timed out (committed)");
         rocksdb::WriteBatch batch;

@@ -16,6 +16,7 @@
 
 #include <spdlog/logger.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -48,6 +49,20 @@ struct processor_options {
     std::uint32_t fault_unknown_instead_of_commit_every = 0;
 };
 
+// Cumulative latency buckets (Prometheus histogram layout), in microseconds.
+struct latency_histogram {
+    static constexpr std::array<std::uint64_t, 12> bounds_us{500,    1000,   2500,   5000,    10000,   25000,
+                                                             50000,  100000, 250000, 500000, 1000000, 5000000};
+    std::array<std::atomic<std::uint64_t>, bounds_us.size() + 1> counts{};  // the last one: above every bound
+    std::atomic<std::uint64_t> sum_us{0};
+    void record(std::uint64_t us) {
+        std::size_t i = 0;
+        while (i < bounds_us.size() && us > bounds_us[i]) ++i;
+        counts[i]++;
+        sum_us += us;
+    }
+};
+
 struct processor_stats {
     std::atomic<std::uint64_t> commands{0};
     std::atomic<std::uint64_t> accepted{0};
@@ -57,6 +72,8 @@ struct processor_stats {
     std::atomic<std::uint64_t> batches{0};
     std::atomic<std::uint64_t> producer_recreations{0};
     std::atomic<std::uint64_t> restores{0};
+    std::atomic<std::uint64_t> aborts{0};           // transactions aborted (including failed commits)
+    latency_histogram commit_latency;               // flush + send_offsets + commit_transaction
 };
 
 class processor {

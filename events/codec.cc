@@ -53,6 +53,34 @@ std::optional<std::string> first_unknown_field(const Message& message) {
     return unknown_in(message, "");
 }
 
+std::string event_type(const v1::EventEnvelope& envelope) {
+    const auto* field = envelope.GetDescriptor()->FindFieldByNumber(envelope.payload_case());
+    return field ? field->name() : "";
+}
+
+std::string event_id_of(const v1::EventEnvelope& envelope) {
+    return envelope.stream_id().empty() ? "" : envelope.stream_id() + "@" + std::to_string(envelope.version());
+}
+
+std::string json_string(std::string_view s) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20) {
+            out += "\\u00";
+            out += digits[u >> 4];
+            out += digits[u & 15];
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
 std::string to_json(const Message& message) {
     google::protobuf::util::JsonPrintOptions opts;
     opts.preserve_proto_field_names = true;

@@ -39,6 +39,8 @@ std::optional<std::string> first_unknown_field(const google::protobuf::Message& 
 
 // Protobuf JSON mapping for people and HTTP clients: field names as in the .proto, defaults
 // printed, so a reader sees every field.
+// A JSON string literal (quotes included), control characters escaped as \u00XX.
+std::string json_string(std::string_view s);
 std::string to_json(const google::protobuf::Message& message);
 
 // Deterministic protobuf serialisation (map order fixed). Used for bodies, so the bytes written
@@ -61,6 +63,12 @@ struct read_event {
     v1::EventEnvelope envelope;
 };
 result<read_event, std::string> read_sealed(std::uint32_t partition, std::string_view record_value);
+
+// The event's kind: the name of its payload field ("entry_posted", "command_rejected", ...).
+std::string event_type(const v1::EventEnvelope& envelope);
+// "<stream id>@<version>" for domain events (the event id of DESIGN.md); empty for
+// command_rejected, which belongs to no stream.
+std::string event_id_of(const v1::EventEnvelope& envelope);
 
 // Read-your-writes token: "p:seq[,p:seq...]"; parse returns nullopt on malformed text.
 std::string token_of(const v1::Outcome& outcome);

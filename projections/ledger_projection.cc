@@ -290,6 +290,35 @@ std::vector<v1::ProjectedAccount> list_accounts(const store& s, const std::strin
     return out;
 }
 
+std::vector<v1::ProjectedAccount> list_accounts(const store& s, const std::string& book,
+                                                const std::string& after_account, std::size_t limit) {
+    std::vector<v1::ProjectedAccount> out;
+    std::string prefix = "bal/" + book + '\0';
+    // The smallest key after prefix+after_account is that key with a NUL byte appended.
+    std::string from = after_account.empty() ? prefix : prefix + after_account + '\0';
+    s.scan(prefix, [&](std::string_view, std::string_view v) {
+        out.emplace_back().ParseFromArray(v.data(), static_cast<int>(v.size()));
+        return out.size() < limit;
+    }, from);
+    return out;
+}
+
+std::vector<std::string> list_books(const store& s) {
+    std::vector<std::string> books;
+    std::string from = "bal/";
+    for (;;) {
+        std::optional<std::string> found;
+        s.scan("bal/", [&](std::string_view k, std::string_view) {
+            auto rest = k.substr(4);
+            found = std::string(rest.substr(0, rest.find('\0')));
+            return false;
+        }, from);
+        if (!found) return books;
+        books.push_back(*found);
+        from = "bal/" + *found + '\x01';  // past every "bal/<book>\0..." key
+    }
+}
+
 std::vector<v1::TrialBalanceRow> trial_balance(const store& s, const std::string& book) {
     std::vector<v1::TrialBalanceRow> out;
     s.scan("tb/" + book + '\0', [&](std::string_view, std::string_view v) {

@@ -44,6 +44,12 @@ std::string stop_key(std::uint32_t partition);
 std::optional<v1::ProjectedAccount> find_balance(const store& s, const std::string& book,
                                                  const std::string& account);
 std::vector<v1::ProjectedAccount> list_accounts(const store& s, const std::string& book);
+// One page of a book's accounts in id order: those after `after_account` (empty: from the
+// first), at most `limit`.
+std::vector<v1::ProjectedAccount> list_accounts(const store& s, const std::string& book,
+                                                const std::string& after_account, std::size_t limit);
+// Books that have at least one account, in id order (one seek per book, not a scan of accounts).
+std::vector<std::string> list_books(const store& s);
 std::vector<v1::TrialBalanceRow> trial_balance(const store& s, const std::string& book);
 // Statement lines after `after_line` (0 = from the start), at most `limit` of them.
 std::vector<v1::StatementLine> statement(const store& s, const std::string& book,

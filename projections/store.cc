@@ -177,4 +177,17 @@ void overlay::flush_into(rocksdb::WriteBatch& batch) {
     pending_.clear();
 }
 
+std::vector<std::pair<std::string, std::int64_t>> store::sizes() const {
+    auto property = [&](const std::string& name) {
+        std::uint64_t v = 0;
+        db_->GetIntProperty(name, &v);
+        return static_cast<std::int64_t>(v);
+    };
+    return {{"live_data_bytes", property(rocksdb::DB::Properties::kEstimateLiveDataSize)},
+            {"sst_files_bytes", property(rocksdb::DB::Properties::kTotalSstFilesSize)},
+            {"memtables_bytes", property(rocksdb::DB::Properties::kCurSizeAllMemTables)},
+            {"block_cache_usage_bytes", cache_ ? static_cast<std::int64_t>(cache_->GetUsage()) : 0},
+            {"block_cache_capacity_bytes", cache_ ? static_cast<std::int64_t>(cache_->GetCapacity()) : 0}};
+}
+
 }  // namespace daybook::projections

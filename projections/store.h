@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "events/keyed_state.h"
 #include "events/result.h"
@@ -57,6 +58,9 @@ public:
     std::optional<std::string> adopt_identity(const std::string& identity);
     // For secondaries: reads what the primary has written since.
     void catch_up();
+    // Sizes for monitoring (bytes): live data estimate, SST files, memtables, block cache usage
+    // and capacity, as (metric name, value).
+    std::vector<std::pair<std::string, std::int64_t>> sizes() const;
 
 private:
     store() = default;

@@ -1,0 +1,780 @@
+// Daybook back-office dashboard: one page, no dependencies, no build step.
+//
+// Every view is addressed by the URL hash (#/books/northwind/trial-balance), so views can be
+// linked and the back button works. The bearer token lives in sessionStorage only (forgotten when
+// the tab closes); any 401 brings the sign-in box back. Money is shown exactly: amounts arrive as
+// integer minor units (int64 as JSON strings) with a scale per account, and are formatted with
+// BigInt, never with floating point. Everything the API returns is inserted as text, never as
+// HTML, so memos and ids cannot inject markup.
+//
+// The view in <main data-testid="view"> carries data-view (its name) and data-ready ("true" once
+// rendered), which the browser test waits on.
+
+const TOKEN_KEY = 'daybook.token';
+// Statement lines and events per page.
+const PAGE_SIZE = 50;
+// How often the operations view asks for /v1/status.
+const STATUS_POLL_MS = 2000;
+// Accounts read for the tree (pages of 1000); a larger book shows its first accounts only.
+const ACCOUNTS_MAX = 20_000;
+const ACCOUNTS_PAGE = 1000;
+// Scales Daybook accepts (events/limits.h: scale <= 9).
+const SCALE_MAX = 9;
+
+// ---------------------------------------------------------------------------------------------
+// Exact amounts.
+
+// An int64 that may arrive as a JSON string or number (or be absent: proto3 zero).
+function big(value) {
+  return value === undefined || value === null || value === '' ? 0n : BigInt(value);
+}
+
+// Minor units to decimal text: ("123456", 2) -> "1,234.56", ("-5", 2) -> "-0.05". A scale that
+// is unknown or out of range gives the plain minor units, grouped.
+export function formatMinor(minor, scale) {
+  const value = big(minor);
+  const digitsScale = Number.isInteger(scale) && scale >= 0 && scale <= SCALE_MAX ? scale : 0;
+  const digits = (value < 0n ? -value : value).toString().padStart(digitsScale + 1, '0');
+  const cut = digits.length - digitsScale;
+  const whole = digits.slice(0, cut).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const fraction = digitsScale > 0 ? '.' + digits.slice(cut) : '';
+  return (value < 0n ? '-' : '') + whole + fraction;
+}
+
+function scaleOf(value) {
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 0 && n <= SCALE_MAX ? n : null;
+}
+
+// A right-aligned amount; the raw minor units stay in data-minor for tests and copy-paste.
+function amount(minor, scale, testid) {
+  const text = formatMinor(minor, scale);
+  const title = scale === null ? 'minor units (scale unknown)' : undefined;
+  return h('td', { class: 'num' }, h('span', { testid, 'data-minor': big(minor).toString(), title }, text));
+}
+
+// A signed balance (debits minus credits) as "1,234.56 Dr" or "1,234.56 Cr".
+function drcr(minor, scale, testid) {
+  const value = big(minor);
+  const text = value === 0n ? formatMinor(0n, scale)
+    : formatMinor(value < 0n ? -value : value, scale) + (value < 0n ? ' Cr' : ' Dr');
+  return h('td', { class: 'num' }, h('span', { testid, 'data-minor': value.toString() }, text));
+}
+
+function when(ms) {
+  const n = Number(ms);
+  if (!ms || !Number.isFinite(n) || n <= 0) return '';
+  return new Date(n).toISOString().replace('T', ' ').replace('Z', ' UTC');
+}
+
+// "ACCOUNT_TYPE_ASSET" -> "asset".
+function enumName(value, prefix) {
+  return String(value ?? '').replace(prefix, '').toLowerCase().replaceAll('_', ' ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// DOM helpers.
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'testid') el.dataset.testid = value;
+    else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+// A table with a caption and column headers; `columns` items are "Label" or ["Label", "num"].
+function table(testid, caption, columns, rows, emptyText = 'Nothing to show.') {
+  const head = columns.map((c) => {
+    const [label, cls] = Array.isArray(c) ? c : [c, undefined];
+    return h('th', { scope: 'col', class: cls }, label);
+  });
+  const body = rows.length ? rows
+    : [h('tr', { class: 'empty' }, h('td', { colspan: columns.length, testid: `${testid}-empty` }, emptyText))];
+  return h('div', { class: 'scroll' }, h('table', { testid },
+    caption ? h('caption', {}, caption) : null,
+    h('thead', {}, h('tr', {}, head)),
+    h('tbody', {}, body)));
+}
+
+// Objects of unknown shape as a table: one column per key seen.
+function genericTable(testid, caption, items) {
+  const keys = [...new Set(items.flatMap((item) => Object.keys(item ?? {})))];
+  const cell = (v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v ?? ''));
+  const rows = items.map((item) => h('tr', {}, keys.map((k) => h('td', {}, cell(item?.[k])))));
+  return table(testid, caption, keys.length ? keys : ['—'], rows, 'None.');
+}
+
+function link(hash, text, testid, attrs = {}) {
+  return h('a', { href: '#' + hash, testid, ...attrs }, text);
+}
+
+function field(label, id, value, attrs = {}) {
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    h('input', { id, name: id, value: value ?? '', testid: id, ...attrs }));
+}
+
+function facts(testid, pairs) {
+  return h('dl', { class: 'facts', testid },
+    pairs.filter(Boolean).map(([label, value, id]) => [h('dt', {}, label), h('dd', { testid: id }, value)]));
+}
+
+function problemBox(problem, status) {
+  return h('div', { class: 'problem', role: 'alert', testid: 'problem' },
+    h('strong', { testid: 'problem-title' }, problem.title || `HTTP ${status}`),
+    status ? ` (${status})` : '',
+    problem.detail ? h('p', { testid: 'problem-detail' }, problem.detail) : null,
+    problem.field ? h('p', {}, 'Field: ', h('code', { testid: 'problem-field' }, problem.field)) : null);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hash paths.
+
+function path(...segments) {
+  return '/' + segments.map((s) => encodeURIComponent(s)).join('/');
+}
+
+function withQuery(base, params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, v);
+  const text = q.toString();
+  return text ? `${base}?${text}` : base;
+}
+
+function navigate(hash) {
+  if (location.hash === '#' + hash) render();
+  else location.hash = hash;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API.
+
+class SignInRequired extends Error {}
+
+class ApiProblem extends Error {
+  constructor(status, problem) {
+    super(problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function problemOf(response) {
+  const text = await response.text();
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed && typeof parsed === 'object') return parsed;
+  } catch { /* not JSON: shown as text below */ }
+  return { title: `HTTP ${response.status} ${response.statusText}`.trim(), detail: text.slice(0, 500) };
+}
+
+async function api(apiPath, params = {}) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) throw new SignInRequired('');
+  let response;
+  try {
+    response = await fetch(withQuery(apiPath, params), {
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      cache: 'no-store',
+    });
+  } catch (error) {
+    throw new ApiProblem(0, { title: 'The server cannot be reached', detail: error.message });
+  }
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    const problem = await problemOf(response);
+    throw new SignInRequired(`The server refused the token: ${problem.detail || problem.title}`);
+  }
+  if (!response.ok) throw new ApiProblem(response.status, await problemOf(response));
+  return response.json();
+}
+
+function bookApi(book, ...rest) {
+  return '/v1/books' + path(book, ...rest);
+}
+
+// Scales of accounts, cached per book (an account's scale never changes).
+const scaleCache = new Map();
+
+async function accountScales(book, ids) {
+  const key = (id) => `${book}\u0000${id}`;
+  const missing = [...new Set(ids)].filter((id) => id && !scaleCache.has(key(id)));
+  await Promise.all(missing.map(async (id) => {
+    try {
+      scaleCache.set(key(id), scaleOf((await api(bookApi(book, 'accounts', id))).scale));
+    } catch (error) {
+      if (!(error instanceof ApiProblem)) throw error;  // unknown account: shown in minor units
+    }
+  }));
+  return (id) => scaleCache.get(key(id)) ?? null;
+}
+
+// A book's accounts in id order, page by page, up to `max`.
+async function listAccounts(book, max = ACCOUNTS_MAX) {
+  const accounts = [];
+  let after = '';
+  do {
+    const page = await api(bookApi(book, 'accounts'), { after, limit: ACCOUNTS_PAGE });
+    accounts.push(...(page.accounts ?? []));
+    after = page.next_after ? String(page.next_after) : '';
+  } while (after && accounts.length < max);
+  return { accounts, complete: !after };
+}
+
+// Scale per currency from a book's accounts; null where accounts of a currency disagree.
+function currencyScales(accounts) {
+  const scales = new Map();
+  for (const a of accounts) {
+    const s = scaleOf(a.scale);
+    scales.set(a.currency, scales.has(a.currency) && scales.get(a.currency) !== s ? null : s);
+  }
+  return (currency) => scales.get(currency) ?? null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views. Each takes a context ({query, live}) and the decoded route parameters, and returns
+// {name, title, node}. `live()` is false once the user has moved to another view.
+
+async function viewBooks() {
+  const data = await api('/v1/books');
+  const books = (data.books ?? []).map((b) => (typeof b === 'string' ? { book_id: b } : b));
+  const id = (b) => b.book_id ?? b.id ?? b.name ?? '';
+  const extra = [...new Set(books.flatMap((b) => Object.keys(b)))].filter((k) => k !== 'book_id');
+  const rows = books.map((b) => h('tr', { testid: `book-row-${id(b)}` },
+    h('th', { scope: 'row' }, link(path('books', id(b), 'trial-balance'), id(b), `book-link-${id(b)}`)),
+    extra.map((k) => h('td', { class: /^\d+$/.test(String(b[k])) ? 'num' : undefined }, String(b[k] ?? '')))));
+  const open = h('form', { class: 'inline', testid: 'book-open-form', onsubmit: (event) => {
+    event.preventDefault();
+    const value = event.target.elements['book-open-id'].value.trim();
+    if (value) navigate(path('books', value, 'trial-balance'));
+  } }, field('Open a book by id', 'book-open-id', ''), h('button', { type: 'submit' }, 'Open'));
+  return {
+    name: 'books', title: 'Books', nav: 'books',
+    node: [h('h1', {}, 'Books'), table('books-table', null, ['Book', ...extra], rows, 'No books yet.'), open],
+  };
+}
+
+function bookHeader(book, active, title) {
+  const tabs = [['trial-balance', 'Trial balance'], ['holds', 'Holds'], ['balance-sheet', 'Balance sheet'],
+    ['income-statement', 'Income statement']];
+  return [
+    h('p', { class: 'crumbs' }, link('/', 'Books'), ' / ', h('span', { testid: 'book-id' }, book)),
+    h('nav', { class: 'tabs', 'aria-label': `Book ${book}` }, tabs.map(([key, label]) =>
+      link(path('books', book, key), label, `tab-${key}`, { 'aria-current': key === active ? 'page' : undefined }))),
+    h('h1', {}, title),
+  ];
+}
+
+// The chart of accounts as a tree in display order, with roll-ups (own plus descendants).
+function accountTree(accounts) {
+  const byId = new Map(accounts.map((a) => [a.account_id, a]));
+  const children = new Map();
+  for (const a of accounts) {
+    const parent = byId.has(a.parent_account_id) && a.parent_account_id !== a.account_id ? a.parent_account_id : '';
+    if (!children.has(parent)) children.set(parent, []);
+    children.get(parent).push(a);
+  }
+  for (const list of children.values()) list.sort((x, y) => x.account_id.localeCompare(y.account_id));
+  const rows = [];
+  const seen = new Set();
+  const visit = (a, depth) => {  // returns [debits, credits] rolled up
+    if (seen.has(a.account_id)) return [0n, 0n];
+    seen.add(a.account_id);
+    const row = { account: a, depth, debits: big(a.debits_minor), credits: big(a.credits_minor) };
+    rows.push(row);
+    for (const child of children.get(a.account_id) ?? []) {
+      const [d, c] = visit(child, depth + 1);
+      row.debits += d;
+      row.credits += c;
+    }
+    row.parent = (children.get(a.account_id) ?? []).length > 0;
+    return [row.debits, row.credits];
+  };
+  for (const root of children.get('') ?? []) visit(root, 0);
+  for (const a of accounts) if (!seen.has(a.account_id)) visit(a, 0);  // parent cycles
+  return rows;
+}
+
+async function viewTrialBalance(ctx, book) {
+  const [tb, { accounts, complete }] = await Promise.all([api(bookApi(book, 'trial-balance')), listAccounts(book)]);
+  const scale = currencyScales(accounts);
+  const totals = (tb.totals ?? []).map((t) => {
+    const diff = big(t.debits_minor) - big(t.credits_minor);
+    return h('tr', { testid: `tb-row-${t.currency}` },
+      h('th', { scope: 'row', testid: `tb-currency-${t.currency}` }, t.currency),
+      h('td', { class: 'num' }, String(t.accounts ?? '')),
+      amount(t.debits_minor, scale(t.currency), `tb-debits-${t.currency}`),
+      amount(t.credits_minor, scale(t.currency), `tb-credits-${t.currency}`),
+      h('td', { class: diff === 0n ? 'ok' : 'bad', testid: `tb-check-${t.currency}` },
+        diff === 0n ? 'balanced' : `out of balance by ${formatMinor(diff, scale(t.currency))}`));
+  });
+  const tree = accountTree(accounts);
+  const rows = tree.map(({ account: a, depth, debits, credits, parent }) => {
+    const s = scaleOf(a.scale);
+    const name = h('th', { scope: 'row' },
+        link(path('books', book, 'accounts', a.account_id, 'statement'), a.account_id, `account-link-${a.account_id}`),
+      ' ', h('span', { class: 'name' }, a.name ?? ''), a.closed ? h('span', { class: 'tag' }, 'closed') : null);
+    name.style.paddingLeft = `${0.6 + depth * 1.25}rem`;  // CSSOM: the server's CSP refuses style attributes
+    return h('tr', { testid: `account-row-${a.account_id}`, class: a.closed ? 'closed' : undefined }, name,
+      h('td', {}, enumName(a.type, 'ACCOUNT_TYPE_')),
+      h('td', {}, a.currency),
+      amount(a.debits_minor, s, `account-debits-${a.account_id}`),
+      amount(a.credits_minor, s, `account-credits-${a.account_id}`),
+      drcr(big(a.debits_minor) - big(a.credits_minor), s, `account-balance-${a.account_id}`),
+      parent ? drcr(debits - credits, s, `account-rollup-${a.account_id}`) : h('td', {}));
+  });
+  const note = complete ? null : h('p', { class: 'hint', testid: 'account-tree-partial' },
+    `Showing the first ${accounts.length} accounts; roll-ups cover these only.`);
+  return {
+    name: 'trial-balance', title: `Trial balance · ${book}`, book,
+    node: [
+      bookHeader(book, 'trial-balance', 'Trial balance'),
+      table('tb-totals', 'Totals per currency', ['Currency', ['Accounts', 'num'], ['Debits', 'num'],
+        ['Credits', 'num'], 'Check'], totals, 'No postings yet.'),
+      table('account-tree', 'Chart of accounts', ['Account', 'Type', 'Currency', ['Debits', 'num'],
+        ['Credits', 'num'], ['Balance', 'num'], ['Incl. sub-accounts', 'num']], rows, 'No accounts yet.'),
+      note,
+    ],
+  };
+}
+
+async function viewStatement(ctx, book, account) {
+  const after = ctx.query.get('after') ?? '';
+  const [acct, page] = await Promise.all([
+    api(bookApi(book, 'accounts', account)),
+    api(bookApi(book, 'accounts', account, 'statement'), { after, limit: PAGE_SIZE }),
+  ]);
+  const s = scaleOf(acct.scale);
+  const here = path('books', book, 'accounts', account, 'statement');
+  const lines = page.lines ?? [];
+  const rows = lines.map((l) => {
+    const debit = l.side === 'SIDE_DEBIT';
+    return h('tr', { testid: `statement-line-${l.line}` },
+      h('td', { class: 'num' }, String(l.line)),
+      h('td', {}, l.effective_date ?? ''),
+      h('td', {}, link(path('books', book, 'entries', l.entry_id), l.entry_id, 'entry-link')),
+      h('td', {}, l.memo ?? ''),
+      debit ? amount(l.amount_minor, s) : h('td', {}),
+      debit ? h('td', {}) : amount(l.amount_minor, s),
+      drcr(l.balance_minor, s));
+  });
+  const next = page.next_after ? String(page.next_after) : '';
+  return {
+    name: 'statement', title: `Statement ${account} · ${book}`, book,
+    node: [
+      bookHeader(book, null, `Statement of ${account} ${acct.name ? '· ' + acct.name : ''}`),
+      facts('statement-account', [
+        ['Type', enumName(acct.type, 'ACCOUNT_TYPE_')],
+        ['Currency', `${acct.currency} (scale ${acct.scale})`],
+        ['Debits', formatMinor(acct.debits_minor, s)],
+        ['Credits', formatMinor(acct.credits_minor, s)],
+        ['Balance', drcr(big(acct.debits_minor) - big(acct.credits_minor), s).textContent, 'statement-balance'],
+        ['Entries', String(acct.entry_count ?? '')],
+        acct.closed ? ['Status', 'closed'] : null,
+      ]),
+      table('statement-table', after ? `Lines after ${after}` : 'Lines', [['Line', 'num'], 'Date', 'Entry', 'Memo',
+        ['Debit', 'num'], ['Credit', 'num'], ['Balance', 'num']], rows, 'No more lines.'),
+      h('nav', { class: 'pager', 'aria-label': 'Pages' },
+        after ? link(here, '« First page', 'statement-first') : null,
+        next ? link(withQuery(here, { after: next }), 'Next page »', 'statement-next') : null),
+    ],
+  };
+}
+
+async function viewEntry(ctx, book, entryId) {
+  const view = await api(bookApi(book, 'entries', entryId));
+  const e = view.entry ?? {};
+  const legs = e.legs ?? [];
+  const scale = await accountScales(book, legs.map((l) => l.account_id));
+  const rows = legs.map((l, i) => {
+    const debit = l.side === 'SIDE_DEBIT';
+    return h('tr', { testid: `entry-leg-${i}` },
+      h('td', {}, link(path('books', book, 'accounts', l.account_id, 'statement'), l.account_id)),
+      h('td', {}, l.currency),
+      debit ? amount(l.amount_minor, scale(l.account_id)) : h('td', {}),
+      debit ? h('td', {}) : amount(l.amount_minor, scale(l.account_id)));
+  });
+  const partition = String(view.partition ?? 0);
+  const events = withQuery('/events', { partition, command_id: view.command_id });
+  return {
+    name: 'entry', title: `Entry ${entryId} · ${book}`, book,
+    node: [
+      bookHeader(book, null, `Entry ${e.entry_id ?? entryId}`),
+      facts('entry-facts', [
+        ['Effective date', e.effective_date ?? '', 'entry-effective-date'],
+        ['Memo', e.memo ?? '', 'entry-memo'],
+        e.reversal_of ? ['Reverses', link(path('books', book, 'entries', e.reversal_of), e.reversal_of)] : null,
+        ['Actor', view.actor ?? '', 'entry-actor'],
+        ['Command id', h('code', {}, view.command_id ?? ''), 'entry-command-id'],
+        ['Partition', partition, 'entry-partition'],
+        ['Sequence', String(view.seq ?? ''), 'entry-seq'],
+        ['Recorded at', when(view.recorded_at_ms), 'entry-recorded-at'],
+      ]),
+      table('entry-legs', 'Legs', ['Account', 'Currency', ['Debit', 'num'], ['Credit', 'num']], rows, 'No legs.'),
+      h('p', {}, link(events, 'Events of this command', 'entry-events-link')),
+    ],
+  };
+}
+
+async function viewHolds(ctx, book) {
+  const all = ctx.query.get('all') === '1';
+  const data = await api(bookApi(book, 'holds'));
+  const holds = (data.holds ?? []).filter((p) => all || (p.hold ?? {}).status === 'HOLD_STATUS_OPEN');
+  const scale = await accountScales(book, holds.map((p) => (p.hold ?? {}).debit_account_id));
+  const rows = holds.map((p) => {
+    const hd = p.hold ?? {};
+    const s = scale(hd.debit_account_id);
+    const open = hd.status === 'HOLD_STATUS_OPEN';
+    const remaining = open ? big(hd.held_minor) - big(hd.captured_minor) - big(p.released_minor) : 0n;
+    return h('tr', { testid: `hold-row-${hd.hold_id}` },
+      h('th', { scope: 'row', class: 'nowrap' }, hd.hold_id),
+      h('td', {}, enumName(hd.status, 'HOLD_STATUS_')),
+      h('td', {}, link(path('books', book, 'accounts', hd.debit_account_id, 'statement'), hd.debit_account_id)),
+      h('td', {}, link(path('books', book, 'accounts', hd.credit_account_id, 'statement'), hd.credit_account_id)),
+      h('td', {}, hd.currency),
+      amount(hd.held_minor, s), amount(hd.captured_minor, s), amount(p.released_minor, s), amount(remaining, s),
+      h('td', { class: 'nowrap' }, when(hd.expires_at_ms)),
+      h('td', {}, hd.memo ?? ''));
+  });
+  const toggle = link(withQuery(path('books', book, 'holds'), { all: all ? '' : '1' }),
+    all ? 'Show open holds only' : 'Show resolved holds too', 'holds-toggle');
+  return {
+    name: 'holds', title: `Holds · ${book}`, book,
+    node: [
+      bookHeader(book, 'holds', all ? 'All holds' : 'Open holds'),
+      h('p', {}, toggle),
+      table('holds-table', null, ['Hold', 'Status', 'Debit account', 'Credit account', 'Currency', ['Held', 'num'],
+        ['Captured', 'num'], ['Released', 'num'], ['Remaining', 'num'], 'Expires', 'Memo'], rows,
+      all ? 'No holds.' : 'No open holds.'),
+    ],
+  };
+}
+
+function dateForm(testid, inputs) {
+  return h('form', { class: 'inline', testid, onsubmit: (event) => {
+    event.preventDefault();
+    const values = Object.fromEntries(inputs.map(([, id, , key]) => [key, event.target.elements[id].value]));
+    navigate(withQuery(location.hash.slice(1).split('?')[0], values));
+  } },
+  inputs.map(([label, id, value]) => field(label, id, value, { type: 'date' })),
+  h('button', { type: 'submit' }, 'Show'));
+}
+
+async function viewBalanceSheet(ctx, book) {
+  const asOf = ctx.query.get('as_of') ?? '';
+  const [sheet, list] = await Promise.all([api(bookApi(book, 'balance-sheet'), { as_of: asOf }),
+    listAccounts(book)]);
+  const scale = currencyScales(list.accounts);
+  const rows = (sheet.currencies ?? []).map((c) => {
+    const s = scale(c.currency);
+    const right = big(c.liabilities) + big(c.equity) + big(c.net_income);
+    return h('tr', { testid: `bs-row-${c.currency}` },
+      h('th', { scope: 'row' }, c.currency),
+      amount(c.assets, s), amount(c.liabilities, s), amount(c.equity, s), amount(c.net_income, s), amount(right, s),
+      h('td', { class: c.balanced ? 'ok' : 'bad' }, c.balanced ? 'balanced' : 'NOT balanced'));
+  });
+  return {
+    name: 'balance-sheet', title: `Balance sheet · ${book}`, book,
+    node: [
+      bookHeader(book, 'balance-sheet', asOf ? `Balance sheet as of ${asOf}` : 'Balance sheet (all dates)'),
+      dateForm('bs-form', [['As of (effective date)', 'bs-as-of', asOf, 'as_of']]),
+      table('bs-table', null, ['Currency', ['Assets', 'num'], ['Liabilities', 'num'], ['Equity', 'num'],
+        ['Net income', 'num'], ['Liabilities + equity + net income', 'num'], 'Check'], rows, 'No postings.'),
+    ],
+  };
+}
+
+async function viewIncomeStatement(ctx, book) {
+  const from = ctx.query.get('from') ?? '';
+  const to = ctx.query.get('to') ?? '';
+  const [statement, list] = await Promise.all([api(bookApi(book, 'income-statement'), { from, to }),
+    listAccounts(book)]);
+  const scale = currencyScales(list.accounts);
+  const rows = (statement.currencies ?? []).map((c) => h('tr', { testid: `is-row-${c.currency}` },
+    h('th', { scope: 'row' }, c.currency),
+    amount(c.revenue, scale(c.currency)), amount(c.expenses, scale(c.currency)),
+    amount(c.net_income, scale(c.currency))));
+  const range = from || to ? `${from || 'the beginning'} to ${to || 'today'}` : 'all dates';
+  return {
+    name: 'income-statement', title: `Income statement · ${book}`, book,
+    node: [
+      bookHeader(book, 'income-statement', `Income statement, ${range}`),
+      dateForm('is-form', [['From', 'is-from', from, 'from'], ['To', 'is-to', to, 'to']]),
+      table('is-table', null, ['Currency', ['Revenue', 'num'], ['Expenses', 'num'], ['Net income', 'num']], rows,
+        'No revenue or expenses.'),
+    ],
+  };
+}
+
+const EVENT_FILTERS = [['Type', 'type'], ['Actor', 'actor'], ['Command id', 'command_id'],
+  ['Aggregate stream', 'aggregate']];
+
+// The envelope's other fields, then the decoded payload, behind a disclosure.
+function eventDetails(e) {
+  const shown = ['event_id', 'hash_hex', 'version', 'correlation_id', 'causation_event_id', 'source', 'effective_date']
+    .filter((k) => e[k] !== undefined && e[k] !== '');
+  return h('details', { testid: 'event-payload' }, h('summary', {}, 'details'),
+    facts(null, shown.map((k) => [k.replaceAll('_', ' '), h('span', { class: 'id' }, String(e[k]))])),
+    h('pre', {}, JSON.stringify(e.payload ?? {}, null, 2)));
+}
+
+function eventRow(e, filter) {
+  return h('tr', { testid: 'event-row' },
+    h('td', { class: 'num' }, String(e.offset ?? '')),
+    h('td', { class: 'num' }, String(e.seq ?? '')),
+    h('td', {}, link(filter('type', e.type), e.type ?? '', 'event-type')),
+    h('td', { class: 'nowrap' }, when(e.recorded_at_ms)),
+    h('td', {}, e.actor ? link(filter('actor', e.actor), e.actor) : ''),
+    h('td', {}, e.command_id ? link(filter('command_id', e.command_id), e.command_id, 'event-command') : ''),
+    h('td', {}, e.stream_id ? link(filter('aggregate', e.stream_id), e.stream_id) : ''),
+    h('td', {}, eventDetails(e)));
+}
+
+// A record the server could not read as a sealed event.
+function eventErrorRow(e) {
+  return h('tr', { class: 'bad', testid: 'event-error' },
+    h('td', { class: 'num' }, String(e.offset ?? '')), h('td', {}),
+    h('td', { colspan: 6 }, `unreadable record: ${e.error}`));
+}
+
+async function viewEvents(ctx) {
+  const q = Object.fromEntries(['partition', 'after', ...EVENT_FILTERS.map(([, k]) => k)]
+    .map((k) => [k, ctx.query.get(k) ?? '']));
+  q.partition ||= '0';
+  const data = await api('/v1/events', { ...q, limit: PAGE_SIZE });
+  const filter = (key, value) => withQuery('/events', { partition: q.partition, [key]: value });
+  const rows = (data.events ?? []).map((e) => (e.error !== undefined ? eventErrorRow(e) : eventRow(e, filter)));
+  const form = h('form', { class: 'inline', testid: 'events-form', onsubmit: (event) => {
+    event.preventDefault();
+    const els = event.target.elements;
+    const values = Object.fromEntries(Object.keys(q).map((k) => [k, els[`events-${k}`].value.trim()]));
+    navigate(withQuery('/events', values));
+  } },
+  field('Partition', 'events-partition', q.partition, { type: 'number', min: 0, required: true }),
+  field('After offset', 'events-after', q.after, { inputmode: 'numeric', pattern: '\\d*' }),
+  EVENT_FILTERS.map(([label, k]) => field(label, `events-${k}`, q[k])),
+  h('button', { type: 'submit', testid: 'events-submit' }, 'Show'));
+  const next = data.next_after ? String(data.next_after) : '';
+  const filtered = EVENT_FILTERS.filter(([, k]) => q[k]).map(([label, k]) => `${label.toLowerCase()} ${q[k]}`);
+  return {
+    name: 'events', title: 'Event log', nav: 'events',
+    node: [
+      h('h1', {}, `Event log, partition ${q.partition}`),
+      form,
+      table('events-table', filtered.length ? `Filtered by ${filtered.join(', ')}` : null,
+        [['Offset', 'num'], ['Seq', 'num'], 'Type', 'Recorded at', 'Actor', 'Command', 'Aggregate', 'Event'],
+        rows, 'No events match.'),
+      h('nav', { class: 'pager', 'aria-label': 'Pages' },
+        q.after ? link(withQuery('/events', { ...q, after: '' }), '« First page', 'events-first') : null,
+        next ? link(withQuery('/events', { ...q, after: next }), 'Next page »', 'events-next') : null),
+    ],
+  };
+}
+
+async function viewExceptions() {
+  const data = await api('/v1/exceptions');
+  const stopped = (data.stopped_partitions ?? []).map((s) => h('tr', { class: 'bad' },
+    h('td', { class: 'num' }, String(s.partition)), h('td', {}, s.reason ?? '')));
+  const items = data.dlq ?? [];
+  const dlq = items.map((d) => h('tr', { testid: 'dlq-row' },
+    h('td', { class: 'num' }, String(d.offset ?? '')), h('td', { class: 'id' }, d.key ?? ''),
+    h('td', {}, d.error ?? ''),
+    h('td', {}, d.source_partition !== undefined ? `${d.source_partition}:${d.source_offset ?? ''}` : ''),
+    h('td', { class: 'num' }, String(d.bytes ?? ''))));
+  const size = data.dlq_size ?? items.length;
+  return {
+    name: 'exceptions', title: 'Exceptions', nav: 'exceptions',
+    node: [
+      h('h1', {}, 'Exceptions'),
+      table('exceptions-stopped', 'Stopped partitions', [['Partition', 'num'], 'Reason'], stopped,
+        'No partition is stopped.'),
+      table('exceptions-dlq', `Dead-letter queue: ${size} record(s)` +
+        (Number(size) > items.length ? `, the first ${items.length} shown` : ''),
+      [['Offset', 'num'], 'Key', 'Error', 'From commands partition:offset', ['Bytes', 'num']], dlq,
+      'The dead-letter queue is empty.'),
+      genericTable('exceptions-refused', 'Refused postings', data.refused_postings ?? []),
+    ],
+  };
+}
+
+// Counters per second from two samples; a counter that went down (restart) has no rate.
+function rate(now, before, seconds, keys) {
+  if (!before || seconds <= 0) return null;
+  let delta = 0n;
+  for (const k of keys) {
+    if (now[k] === undefined || before[k] === undefined) return null;
+    delta += big(now[k]) - big(before[k]);
+  }
+  return delta < 0n ? null : Number(delta) / seconds;
+}
+
+function statusBody(status, previous, seconds, polls) {
+  const partitions = (status.partitions ?? []).map((p) => {
+    const lagging = big(p.commands_lag) > 0n || big(p.projection_lag_events) > 0n;
+    return h('tr', { testid: `status-partition-${p.partition}`, class: p.stopped ? 'bad' : lagging ? 'warn' : undefined },
+      h('th', { scope: 'row', class: 'num' }, String(p.partition)),
+      h('td', {}, p.state ?? (p.stopped ? 'stopped' : '')),
+      ['commands_end', 'commands_committed', 'commands_lag', 'events_end', 'committed_seq', 'projected_seq',
+        'projected_offset', 'projection_lag_events'].map((k) => h('td', { class: 'num' }, String(p[k] ?? ''))),
+      h('td', {}, p.stopped ? 'yes' : 'no'));
+  });
+  const counters = status.counters ?? {};
+  const perSecond = (keys) => {
+    const r = rate(counters, previous, seconds, keys);
+    return r === null ? '…' : r.toFixed(1);
+  };
+  const counterRows = Object.keys(counters).map((k) => h('tr', { testid: `status-counter-${k}` },
+    h('th', { scope: 'row' }, k.replaceAll('_', ' ')),
+    h('td', { class: 'num' }, String(counters[k])), h('td', { class: 'num' }, perSecond([k]))));
+  const audit = status.audit ?? {};
+  const heads = (audit.heads ?? []).map((x) => h('tr', {},
+    h('td', { class: 'num' }, String(x.partition)), h('td', { class: 'num' }, String(x.seq ?? '')),
+    h('td', { class: 'id' }, x.head_hex ?? '')));
+  return [
+    h('p', { class: 'hint', testid: 'status-updated', 'data-polls': polls },
+      `Updated ${new Date().toLocaleTimeString()} · every ${STATUS_POLL_MS / 1000} s while this view is open`),
+    h('div', { class: 'cards' },
+      h('div', { class: 'card' }, h('span', {}, 'Commands / s'), h('strong', { testid: 'status-commands-rate' },
+        perSecond('commands' in counters ? ['commands'] : ['accepted', 'rejected', 'duplicates', 'dead_lettered']))),
+      h('div', { class: 'card' }, h('span', {}, 'Events projected / s'),
+        h('strong', { testid: 'status-events-rate' }, perSecond(['projected_events']))),
+      status.commands_backlog === undefined ? null : h('div', { class: 'card' }, h('span', {}, 'HTTP command backlog'),
+        h('strong', { testid: 'status-backlog' }, `${status.commands_backlog} / ${status.commands_backlog_max ?? '?'}`)),
+      h('div', { class: `card ${audit.chain_verified ? 'ok' : 'bad'}` }, h('span', {}, 'Hash chains'),
+        h('strong', { testid: 'status-chain' }, audit.chain_verified ? 'verified' : 'NOT verified'))),
+    table('status-partitions', 'Partitions', [['Partition', 'num'], 'State', ['Commands end', 'num'],
+      ['Committed', 'num'], ['Command lag', 'num'], ['Events end', 'num'], ['Committed seq', 'num'], ['Projected seq', 'num'],
+      ['Projected offset', 'num'], ['Projection lag', 'num'], 'Stopped'], partitions, 'No partitions.'),
+    table('status-counters', 'Counters since start', ['Counter', ['Total', 'num'], ['Per second', 'num']],
+      counterRows, 'No counters.'),
+    table('status-audit', 'Hash chain heads', [['Partition', 'num'], ['Seq', 'num'], 'Head'], heads, 'No heads.'),
+  ];
+}
+
+async function viewStatus(ctx) {
+  let sample = { status: await api('/v1/status'), at: performance.now() };
+  let polls = 1;
+  const box = h('div', { testid: 'status-body' }, statusBody(sample.status, null, 0, polls));
+  const error = h('div', { testid: 'status-error' });
+  const tick = async () => {
+    if (!ctx.live()) return;
+    try {
+      const status = await api('/v1/status');
+      if (!ctx.live()) return;
+      const at = performance.now();
+      polls += 1;
+      box.replaceChildren(...statusBody(status, sample.status.counters, (at - sample.at) / 1000, polls));
+      sample = { status, at };
+      error.replaceChildren();
+    } catch (e) {
+      if (!ctx.live()) return;
+      if (e instanceof SignInRequired) return showSignIn(e.message);
+      error.replaceChildren(problemBox(e.problem ?? { title: e.message }, e.status));
+    }
+    setTimeout(tick, STATUS_POLL_MS);
+  };
+  setTimeout(tick, STATUS_POLL_MS);
+  return { name: 'status', title: 'Operations', nav: 'status', node: [h('h1', {}, 'Operations'), error, box] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Router and sign-in.
+
+const ROUTES = [
+  [/^\/?$/, viewBooks],
+  [/^\/books\/([^/]+)\/?$/, (ctx, book) => ({ redirect: path('books', book, 'trial-balance') })],
+  [/^\/books\/([^/]+)\/trial-balance$/, viewTrialBalance],
+  [/^\/books\/([^/]+)\/accounts\/([^/]+)\/statement$/, viewStatement],
+  [/^\/books\/([^/]+)\/entries\/([^/]+)$/, viewEntry],
+  [/^\/books\/([^/]+)\/holds$/, viewHolds],
+  [/^\/books\/([^/]+)\/balance-sheet$/, viewBalanceSheet],
+  [/^\/books\/([^/]+)\/income-statement$/, viewIncomeStatement],
+  [/^\/events$/, viewEvents],
+  [/^\/exceptions$/, viewExceptions],
+  [/^\/status$/, viewStatus],
+];
+
+let generation = 0;
+
+function showSignIn(message) {
+  generation += 1;  // stops polling and drops renders in flight
+  const main = document.getElementById('view');
+  main.replaceChildren();
+  main.hidden = true;
+  document.getElementById('signout').hidden = true;
+  document.getElementById('signin').hidden = false;
+  const text = document.getElementById('signin-message');
+  text.textContent = message ?? '';
+  text.hidden = !message;
+  document.getElementById('signin-token').focus();
+}
+
+function markNav(active) {
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    if (a.dataset.nav === active) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+async function render() {
+  const mine = ++generation;
+  const main = document.getElementById('view');
+  if (!sessionStorage.getItem(TOKEN_KEY)) return showSignIn('');
+  document.getElementById('signin').hidden = true;
+  document.getElementById('signout').hidden = false;
+  main.hidden = false;
+  const hash = location.hash.replace(/^#/, '') || '/';
+  const cut = hash.indexOf('?');
+  const route = cut < 0 ? hash : hash.slice(0, cut);
+  const ctx = { query: new URLSearchParams(cut < 0 ? '' : hash.slice(cut + 1)), live: () => mine === generation };
+  main.dataset.ready = 'false';
+  main.setAttribute('aria-busy', 'true');
+  let view;
+  try {
+    const match = ROUTES.map(([re, fn]) => [route.match(re), fn]).find(([m]) => m);
+    if (!match) throw new ApiProblem(404, { title: 'No such page', detail: `Nothing lives at #${route}.` });
+    const [m, fn] = match;
+    view = await fn(ctx, ...m.slice(1).map(decodeURIComponent));
+    if (view.redirect) return void location.replace('#' + view.redirect);
+  } catch (error) {
+    if (mine !== generation) return;
+    if (error instanceof SignInRequired) return showSignIn(error.message);
+    const problem = error instanceof ApiProblem ? error.problem : { title: 'Unexpected error', detail: String(error) };
+    view = { name: 'error', title: 'Error', node: [h('h1', {}, 'Something went wrong'), problemBox(problem, error.status)] };
+  }
+  if (mine !== generation) return;
+  document.title = `${view.title} — Daybook`;
+  markNav(view.nav ?? (view.book ? 'books' : null));
+  main.replaceChildren(...[view.node].flat(Infinity).filter(Boolean));
+  main.dataset.view = view.name;
+  main.dataset.ready = 'true';
+  main.removeAttribute('aria-busy');
+}
+
+function start() {
+  document.getElementById('signin-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = document.getElementById('signin-token');
+    const token = input.value.trim();
+    if (!token) return;
+    sessionStorage.setItem(TOKEN_KEY, token);
+    input.value = '';
+    render();
+  });
+  document.getElementById('signout').addEventListener('click', () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignIn('Signed out.');
+  });
+  window.addEventListener('hashchange', render);
+  render();
+}
+
+if (typeof document !== 'undefined') start();
