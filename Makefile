@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 
 APT_PACKAGES := g++ cmake ninja-build pkg-config ccache librdkafka-dev librocksdb-dev libprotobuf-dev \
   protobuf-compiler libspdlog-dev catch2 libssl-dev libcli11-dev libcpp-httplib-dev \
-  openjdk-17-jre-headless maven python3 procps
+  openjdk-17-jre-headless maven python3 procps openssl curl chromium
 
 .PHONY: all deps build kafka-jars test test-long demo bench clean
 
@@ -24,6 +24,10 @@ deps:
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi; \
+	node_major=$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0); \
+	if [ "$$node_major" -lt 20 ] || ! command -v npm >/dev/null; then \
+	  echo "the dashboard's browser test needs Node.js 20 or later with npm (found: $$(node --version 2>/dev/null || echo none))"; exit 1; \
 	fi
 
 $(BUILD_DIR)/build.ninja: CMakeLists.txt

@@ -1,7 +1,9 @@
 #include "aggregates/ledger.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "aggregates/validation.h"
 #include "events/codec.h"
@@ -200,7 +202,51 @@ v1::Leg leg_proto(const leg& l) {
     p.set_side(static_cast<v1::Side>(l.direction));
     p.set_amount_minor(l.amount.minor_units);
     p.set_currency(l.amount.currency);
+    p.set_account_role(static_cast<v1::AccountRole>(l.role));
     return p;
+}
+
+// ---- Account mapping (reference data: role -> account, effective-dated) ------------------------
+// Rows: amap/<book>\0<role u8><effective_from> -> account id.
+
+std::string mapping_prefix(const book_id& book, account_role role) {
+    std::string k = "amap/" + book.value;
+    k += '\0';
+    k += static_cast<char>(role);
+    return k;
+}
+
+bool valid_role(account_role r) { return r > account_role::unspecified && r <= account_role::bank; }
+
+// The account type a role requires.
+account_type type_for(account_role r) {
+    switch (r) {
+        case account_role::receivable:
+        case account_role::tax_receivable:
+        case account_role::supplier_advances:
+        case account_role::bank: return account_type::asset;
+        case account_role::payable:
+        case account_role::tax_payable:
+        case account_role::customer_advances: return account_type::liability;
+        case account_role::revenue: return account_type::revenue;
+        case account_role::expense: return account_type::expense;
+        case account_role::unspecified: break;
+    }
+    return account_type::unspecified;
+}
+
+std::string role_name(account_role r) {
+    return v1::AccountRole_Name(static_cast<v1::AccountRole>(r));
+}
+
+// The account mapped to `role` on `date`: the mapping with the latest effective_from <= date.
+std::optional<account_id> mapped_account(const keyed_state& state, const book_id& book, account_role role,
+                                         const std::string& date) {
+    auto prefix = mapping_prefix(book, role);
+    std::optional<account_id> found;
+    for (const auto& [k, v] : state.scan(prefix, prefix + date + '\x01', limits::mapping_versions_max))
+        found = account_id{v};
+    return found;
 }
 
 // ---- Commands ---------------------------------------------------------------------------------
@@ -260,7 +306,13 @@ std::optional<rejection> check_entry_shape(const post_entry& c) {
     for (std::size_t i = 0; i < c.legs.size(); ++i) {
         const auto& l = c.legs[i];
         const std::string lf = f + "legs[" + std::to_string(i) + "].";
-        if (!valid_id(l.account.value))
+        if (l.role != account_role::unspecified) {
+            if (!l.account.value.empty())
+                return reject(rejection_code::leg_account_and_role, lf + "account_role",
+                              "a leg names an account_id or an account_role, not both");
+            if (!valid_role(l.role))
+                return reject(rejection_code::account_role_invalid, lf + "account_role", "unknown account role");
+        } else if (!valid_id(l.account.value))
             return reject(rejection_code::account_id_invalid, lf + "account_id", "account_id" + id_rule);
         if (l.direction != side::debit && l.direction != side::credit)
             return reject(rejection_code::leg_side_invalid, lf + "side", "side must be debit or credit");
@@ -292,11 +344,29 @@ decided decide_repeat(const post_entry& c, const v1::EntryState& existing) {
     return std::vector<ledger::event>{entry_repeat_acknowledged{c.book, c.entry}};
 }
 
-decided decide_post(const post_entry& c, const keyed_state& state, const decide_context& ctx) {
-    if (auto r = check_entry_shape(c)) return *r;
+// Legs given by role get the account the book maps that role to on the entry's date.
+result<post_entry> resolve_roles(post_entry c, const keyed_state& state) {
+    for (std::size_t i = 0; i < c.legs.size(); ++i) {
+        auto& l = c.legs[i];
+        if (l.role == account_role::unspecified) continue;
+        auto account = mapped_account(state, c.book, l.role, c.effective_date);
+        if (!account)
+            return reject(rejection_code::account_role_unmapped, "post_entry.legs[" + std::to_string(i) + "].account_role",
+                          "book " + c.book.value + " maps no account to " + role_name(l.role) + " on " + c.effective_date +
+                              " (set_account_mapping)");
+        l.account = *account;
+    }
+    return c;
+}
+
+decided decide_post(const post_entry& given, const keyed_state& state, const decide_context& ctx) {
+    if (auto r = check_entry_shape(given)) return *r;
     const std::string f = "post_entry.";
-    if (in_closed_period(state, c.book, c.effective_date))
-        return period_rejection(state, c.book, f + "effective_date", c.effective_date);
+    if (in_closed_period(state, given.book, given.effective_date))
+        return period_rejection(state, given.book, f + "effective_date", given.effective_date);
+    auto resolved = resolve_roles(given, state);
+    if (!resolved) return resolved.error();
+    const post_entry& c = *resolved;
     if (auto existing = ledger::find_entry(state, c.book, c.entry)) return decide_repeat(c, *existing);
     leg_accounts accounts;
     for (std::size_t i = 0; i < c.legs.size(); ++i)
@@ -551,6 +621,48 @@ decided decide_reopen_period(const reopen_period& c, const keyed_state& state, c
     return std::vector<ledger::event>{period_reopened{c.book, c.through_date, ctx.actor}};
 }
 
+decided decide_mapping(const set_account_mapping& c, const keyed_state& state) {
+    const std::string f = "set_account_mapping.";
+    if (!valid_date(c.effective_from))
+        return reject(rejection_code::effective_date_invalid, f + "effective_from",
+                      "effective_from must be a calendar date YYYY-MM-DD, got '" + c.effective_from + "'");
+    if (c.accounts.empty() || c.accounts.size() > static_cast<std::size_t>(account_role::bank))
+        return reject(rejection_code::account_role_invalid, f + "accounts", "map 1 to 9 roles");
+    std::set<account_role> seen;
+    for (std::size_t i = 0; i < c.accounts.size(); ++i) {
+        const auto& r = c.accounts[i];
+        const std::string rf = f + "accounts[" + std::to_string(i) + "].";
+        if (!valid_role(r.role)) return reject(rejection_code::account_role_invalid, rf + "role", "unknown account role");
+        if (!seen.insert(r.role).second)
+            return reject(rejection_code::account_role_duplicate, rf + "role", role_name(r.role) + " is mapped twice");
+        if (!valid_id(r.account.value)) return reject(rejection_code::account_id_invalid, rf + "account_id", "account_id" + id_rule);
+    }
+    for (std::size_t i = 0; i < c.accounts.size(); ++i) {
+        auto prefix = mapping_prefix(c.book, c.accounts[i].role);
+        auto versions = state.scan(prefix, "", limits::mapping_versions_max + 1);
+        bool replaces = std::any_of(versions.begin(), versions.end(),
+                                    [&](const auto& row) { return row.first == prefix + c.effective_from; });
+        if (versions.size() >= limits::mapping_versions_max && !replaces)
+            return reject(rejection_code::mapping_versions_exhausted, f + "accounts[" + std::to_string(i) + "].role",
+                          role_name(c.accounts[i].role) + " has been mapped " + std::to_string(versions.size()) +
+                              " times; the limit is " + std::to_string(limits::mapping_versions_max));
+    }
+    for (std::size_t i = 0; i < c.accounts.size(); ++i) {
+        const auto& r = c.accounts[i];
+        const std::string rf = f + "accounts[" + std::to_string(i) + "].account_id";
+        auto account = ledger::find_account(state, c.book, r.account);
+        if (!account)
+            return reject(rejection_code::account_not_found, rf, "account " + r.account.value + " does not exist in book " + c.book.value);
+        if (account->closed()) return reject(rejection_code::account_closed, rf, "account " + r.account.value + " is closed");
+        if (static_cast<account_type>(account->type()) != type_for(r.role))
+            return reject(rejection_code::account_role_type_mismatch, rf,
+                          role_name(r.role) + " needs an account of type " +
+                              v1::AccountType_Name(static_cast<v1::AccountType>(type_for(r.role))) + "; " + r.account.value +
+                              " is " + v1::AccountType_Name(account->type()));
+    }
+    return std::vector<ledger::event>{account_mapping_set{c.book, c.effective_from, c.accounts}};
+}
+
 decided decide_calendar(const set_book_calendar& c) {
     const std::string f = "set_book_calendar.";
     if (c.utc_offset_minutes < -840 || c.utc_offset_minutes > 840)
@@ -579,6 +691,7 @@ std::string_view command_name(const ledger::command& cmd) {
                           [](const close_period&) { return "close_period"; },
                           [](const reopen_period&) { return "reopen_period"; },
                           [](const set_book_calendar&) { return "set_book_calendar"; },
+                          [](const set_account_mapping&) { return "set_account_mapping"; },
                       },
                       cmd);
 }
@@ -708,6 +821,7 @@ result<std::vector<ledger::event>> ledger::decide(const command& cmd, const keye
                           [&](const close_period& c) { return decide_close_period(c, state, ctx); },
                           [&](const reopen_period& c) { return decide_reopen_period(c, state, ctx); },
                           [&](const set_book_calendar& c) { return decide_calendar(c); },
+                          [&](const set_account_mapping& c) { return decide_mapping(c, state); },
                       },
                       cmd);
 }
@@ -807,6 +921,9 @@ void ledger::evolve(keyed_state& state, const event& evt) {
                 write(state, book_key(e.book), b);
             },
             [&](const entry_repeat_acknowledged&) {},
+            [&](const account_mapping_set& e) {
+                for (const auto& r : e.accounts) state.put(mapping_prefix(e.book, r.role) + e.effective_from, r.account.value);
+            },
         },
         evt);
 }

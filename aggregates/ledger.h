@@ -51,6 +51,16 @@
 //   reopen_period:  period_not_closed, reopen_requires_other_actor, reopen_date_invalid.
 //   set_book_calendar: calendar_invalid (utc_offset_minutes outside -840..840, then
 //                   cutoff_minutes above 1439).
+//   set_account_mapping: effective_date_invalid (effective_from), account_role_invalid (no roles
+//                   or more than 9), per role: account_role_invalid, account_role_duplicate,
+//                   account_id_invalid; per role: mapping_versions_exhausted; per role:
+//                   account_not_found, account_closed, account_role_type_mismatch (receivable,
+//                   tax receivable, supplier advances, bank: asset; payable, tax payable, customer
+//                   advances: liability; revenue; expense).
+//   post_entry legs by role (account_role instead of account_id): in the shape checks,
+//                   leg_account_and_role, account_role_invalid; after period_closed,
+//                   account_role_unmapped (no mapping on the entry's effective date); then the
+//                   resolved accounts go through the rules above like named ones.
 // Wherever amount_overflow and exceeds_* both apply, every affected account is checked for
 // overflow before any is checked against its constraints (debit account before credit account).
 // decide is pure; evolve never fails and never decides.

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "api/assets.h"
+#include "aggregates/validation.h"
 #include "api/tokens.h"
 #include "consumers/log_reader.h"
 #include "consumers/outcome_hub.h"
@@ -97,6 +98,16 @@ std::optional<std::int64_t> int_param(const httplib::Request& req, httplib::Resp
 std::string seconds_text(std::uint64_t us) {
     auto fraction = std::to_string(us % 1000000);
     return std::to_string(us / 1000000) + "." + std::string(6 - fraction.size(), '0') + fraction;
+}
+
+// Optional date parameters (YYYY-MM-DD); writes a problem and returns false when one is malformed.
+bool dates_valid(const httplib::Request& req, httplib::Response& res, std::initializer_list<const char*> names) {
+    for (const char* name : names)
+        if (req.has_param(name) && !aggregates::valid_date(req.get_param_value(name))) {
+            problem(res, 400, std::string("bad ") + name, std::string(name) + " must be a calendar date YYYY-MM-DD", name);
+            return false;
+        }
+    return true;
 }
 
 std::string header_of(const consumers::page_record& r, std::string_view name) {
@@ -338,6 +349,7 @@ struct server::impl {
     }
 
     void get_accounts(const httplib::Request& req, httplib::Response& res) {
+        if (!dates_valid(req, res, {"as_of"})) return;
         auto limit = int_param(req, res, "limit", 1, 1000, 1000);
         if (!limit) return;
         if (req.has_param("as_of")) {
@@ -352,6 +364,7 @@ struct server::impl {
     }
 
     void get_account(const httplib::Request& req, httplib::Response& res) {
+        if (!dates_valid(req, res, {"as_of"})) return;
         auto a = projections::find_balance(projection, req.matches[1], req.matches[2]);
         if (!a)
             return problem(res, 404, "no such account",
@@ -390,6 +403,7 @@ struct server::impl {
     }
 
     void get_balance_sheet(const httplib::Request& req, httplib::Response& res) {
+        if (!dates_valid(req, res, {"as_of"})) return;
         std::string body = "{\"as_of\":" + json_string(req.get_param_value("as_of")) + ",\"currencies\":[";
         bool first = true;
         for (const auto& t : projections::balance_sheet(projection, req.matches[1], req.get_param_value("as_of"))) {
@@ -403,6 +417,7 @@ struct server::impl {
     }
 
     void get_income_statement(const httplib::Request& req, httplib::Response& res) {
+        if (!dates_valid(req, res, {"from", "to"})) return;
         std::string body = "{\"from\":" + json_string(req.get_param_value("from")) +
                            ",\"to\":" + json_string(req.get_param_value("to")) + ",\"currencies\":[";
         bool first = true;
@@ -639,6 +654,7 @@ struct server::impl {
         std::string body;
         if (!opts.dashboard_dir.empty() && name != "openapi.json") {
             std::ifstream in(opts.dashboard_dir + "/" + name, std::ios::binary);
+            if (!in) return problem(res, 404, "not found", name + " is not in " + opts.dashboard_dir);
             std::stringstream buffer;
             buffer << in.rdbuf();
             body = buffer.str();

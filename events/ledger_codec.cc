@@ -7,7 +7,21 @@ namespace {
 
 leg leg_of(const v1::Leg& l) {
     return leg{account_id{l.account_id()}, static_cast<side>(l.side()),
-               money{l.amount_minor(), l.currency()}};
+               money{l.amount_minor(), l.currency()}, static_cast<account_role>(l.account_role())};
+}
+
+std::vector<role_account> role_accounts_of(const google::protobuf::RepeatedPtrField<v1::RoleAccount>& list) {
+    std::vector<role_account> out;
+    for (const auto& r : list) out.push_back(role_account{static_cast<account_role>(r.role()), account_id{r.account_id()}});
+    return out;
+}
+
+void put_role_accounts(const std::vector<role_account>& list, google::protobuf::RepeatedPtrField<v1::RoleAccount>* out) {
+    for (const auto& r : list) {
+        auto* p = out->Add();
+        p->set_role(static_cast<v1::AccountRole>(r.role));
+        p->set_account_id(r.account.value);
+    }
 }
 
 std::vector<leg> legs_of(const google::protobuf::RepeatedPtrField<v1::Leg>& legs) {
@@ -25,6 +39,7 @@ void put_legs(const std::vector<leg>& legs, google::protobuf::RepeatedPtrField<v
         p->set_side(static_cast<v1::Side>(l.direction));
         p->set_amount_minor(l.amount.minor_units);
         p->set_currency(l.amount.currency);
+        p->set_account_role(static_cast<v1::AccountRole>(l.role));
     }
 }
 
@@ -126,6 +141,10 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
             const auto& c = envelope.set_book_calendar();
             return set_book_calendar{book_id{c.book_id()}, c.utc_offset_minutes(), c.cutoff_minutes()};
         }
+        case E::kSetAccountMapping: {
+            const auto& c = envelope.set_account_mapping();
+            return set_account_mapping{book_id{c.book_id()}, c.effective_from(), role_accounts_of(c.accounts())};
+        }
         case E::kLinkedRun:  // a run of commands, not one: consumers/command_state.h decides it
         case E::PAYLOAD_NOT_SET: return std::nullopt;
     }
@@ -198,6 +217,10 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
         case E::kBookCalendarSet: {
             const auto& e = envelope.book_calendar_set();
             return book_calendar_set{book_id{e.book_id()}, e.utc_offset_minutes(), e.cutoff_minutes()};
+        }
+        case E::kAccountMappingSet: {
+            const auto& e = envelope.account_mapping_set();
+            return account_mapping_set{book_id{e.book_id()}, e.effective_from(), role_accounts_of(e.accounts())};
         }
         case E::kCommandRejected:
         case E::PAYLOAD_NOT_SET: return std::nullopt;
@@ -287,6 +310,12 @@ void set_payload(v1::CommandEnvelope& envelope, const ledger_command& command) {
                 p->set_book_id(c.book.value);
                 p->set_utc_offset_minutes(c.utc_offset_minutes);
                 p->set_cutoff_minutes(c.cutoff_minutes);
+            },
+            [&](const set_account_mapping& c) {
+                auto* p = envelope.mutable_set_account_mapping();
+                p->set_book_id(c.book.value);
+                p->set_effective_from(c.effective_from);
+                put_role_accounts(c.accounts, p->mutable_accounts());
             },
         },
         command);
@@ -385,6 +414,12 @@ void set_payload(v1::EventEnvelope& envelope, const ledger_event& event) {
                 p->set_book_id(e.book.value);
                 p->set_utc_offset_minutes(e.utc_offset_minutes);
                 p->set_cutoff_minutes(e.cutoff_minutes);
+            },
+            [&](const account_mapping_set& e) {
+                auto* p = envelope.mutable_account_mapping_set();
+                p->set_book_id(e.book.value);
+                p->set_effective_from(e.effective_from);
+                put_role_accounts(e.accounts, p->mutable_accounts());
             },
             [&](const entry_repeat_acknowledged& e) {
                 envelope.mutable_entry_repeat_acknowledged()->set_book_id(e.book.value);

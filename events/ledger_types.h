@@ -32,11 +32,25 @@ struct money {
     bool operator==(const money&) const = default;
 };
 
+// Numbers match daybook.v1.AccountRole.
+enum class account_role : std::uint8_t {
+    unspecified = 0, receivable, payable, revenue, expense, tax_payable, tax_receivable,
+    customer_advances, supplier_advances, bank
+};
+
 struct leg {
     account_id account;
     side direction = side::unspecified;
     money amount;
+    // Set by process managers instead of the account; the ledger resolves it (see SetAccountMapping).
+    account_role role = account_role::unspecified;
     bool operator==(const leg&) const = default;
+};
+
+struct role_account {
+    account_role role = account_role::unspecified;
+    account_id account;
+    bool operator==(const role_account&) const = default;
 };
 
 // Balance constraints of an account (see daybook.proto AccountConstraints).
@@ -145,6 +159,13 @@ struct set_book_calendar {
     std::int32_t utc_offset_minutes = 0;
     std::uint32_t cutoff_minutes = 0;
     bool operator==(const set_book_calendar&) const = default;
+};
+
+struct set_account_mapping {
+    book_id book;
+    std::string effective_from;  // YYYY-MM-DD
+    std::vector<role_account> accounts;
+    bool operator==(const set_account_mapping&) const = default;
 };
 
 struct post_entry {
@@ -269,6 +290,13 @@ struct book_calendar_set {
     bool operator==(const book_calendar_set&) const = default;
 };
 
+struct account_mapping_set {
+    book_id book;
+    std::string effective_from;
+    std::vector<role_account> accounts;
+    bool operator==(const account_mapping_set&) const = default;
+};
+
 struct entry_repeat_acknowledged {
     book_id book;
     entry_id entry;
@@ -278,11 +306,11 @@ struct entry_repeat_acknowledged {
 using ledger_command =
     std::variant<open_account, post_entry, set_account_constraints, close_account, reopen_account,
                  place_hold, increase_hold, capture_hold, release_hold, expire_holds, reverse_entry,
-                 close_period, reopen_period, set_book_calendar>;
+                 close_period, reopen_period, set_book_calendar, set_account_mapping>;
 using ledger_event =
     std::variant<account_opened, entry_posted, account_constraints_changed, account_closed,
                  account_reopened, hold_placed, hold_increased, hold_captured, hold_released,
                  hold_expired, period_closed, period_reopened, entry_repeat_acknowledged,
-                 book_calendar_set>;
+                 book_calendar_set, account_mapping_set>;
 
 }  // namespace daybook::events

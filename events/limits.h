@@ -33,4 +33,8 @@ static_assert(event_bytes_max + 64 * 1024 < topic_message_bytes_max,
 // A posted entry's event holds its legs: the worst case must fit one event record.
 static_assert(entry_legs_max * (2 * id_bytes_max + 32) + memo_bytes_max + 4096 < event_bytes_max);
 
+// Versions of one role's account mapping a book keeps (set_account_mapping). Reference data
+// changes rarely; the bound keeps the lookup a bounded scan.
+inline constexpr std::size_t mapping_versions_max = 1000;
+
 }  // namespace daybook::limits

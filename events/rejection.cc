@@ -66,6 +66,12 @@ std::string_view name_of(rejection_code code) {
         DAYBOOK_CODE(entry_exists_with_different_memo)
         DAYBOOK_CODE(no_expired_holds)
         DAYBOOK_CODE(calendar_invalid)
+        DAYBOOK_CODE(account_role_invalid)
+        DAYBOOK_CODE(account_role_duplicate)
+        DAYBOOK_CODE(account_role_type_mismatch)
+        DAYBOOK_CODE(account_role_unmapped)
+        DAYBOOK_CODE(leg_account_and_role)
+        DAYBOOK_CODE(mapping_versions_exhausted)
 #undef DAYBOOK_CODE
     }
     return "unknown_code";

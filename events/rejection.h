@@ -76,7 +76,13 @@ enum class rejection_code : std::uint16_t {
     entry_exists_with_different_memo = 1046,
     no_expired_holds = 1047,
     calendar_invalid = 1048,
-    // Next free ledger code: 1049.
+    account_role_invalid = 1049,        // a role that is not one of AccountRole's
+    account_role_duplicate = 1050,      // the same role twice in one mapping
+    account_role_type_mismatch = 1051,  // e.g. a receivable that is not an asset account
+    account_role_unmapped = 1052,       // a leg's role has no account on the entry's date
+    leg_account_and_role = 1053,        // a leg names both an account and a role
+    mapping_versions_exhausted = 1054,  // a role was remapped limits::mapping_versions_max times
+    // Next free ledger code: 1055.
 };
 
 // The stable snake_case name of a code, as shown to users and stored beside the number.

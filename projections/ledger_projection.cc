@@ -253,6 +253,7 @@ void apply_ledger_event(events::keyed_state& rows, const events::ledger_event& e
                 rows.put("book/" + e.book.value, events::serialize(b));
             },
             [&](const book_calendar_set&) {},  // decides dates; nothing to show
+            [&](const account_mapping_set&) {},  // decides postings; the accounts are in entry_posted
             [&](const entry_repeat_acknowledged&) {},
         },
         event);

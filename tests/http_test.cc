@@ -149,6 +149,13 @@ TEST_CASE("HTTP API: event browser, DLQ list/show/resubmit, status, exceptions, 
         REQUIRE(bad_after);
         CHECK(bad_after->status == 400);
         CHECK(field(bad_after->body, "field") == "after");
+        auto bad_date = http.Get("/v1/books/ops/balance-sheet?as_of=garbage", reader);
+        REQUIRE(bad_date);
+        CHECK(bad_date->status == 400);
+        CHECK(field(bad_date->body, "field") == "as_of");
+        auto bad_range = http.Get("/v1/books/ops/income-statement?from=2026-11-01&to=2026-13-01", reader);
+        REQUIRE(bad_range);
+        CHECK(field(bad_range->body, "field") == "to");
         auto bad_partition = http.Get("/v1/events?partition=99", reader);
         REQUIRE(bad_partition);
         CHECK(bad_partition->status == 400);

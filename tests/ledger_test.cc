@@ -967,3 +967,156 @@ SCENARIO("a book's calendar decides the dates Daybook picks itself", "[ledger][c
         }
     }
 }
+
+// ---- Account mapping (reference data) and legs by role ------------------------------------------
+
+namespace {
+
+using events::account_role;
+using events::role_account;
+using events::set_account_mapping;
+using events::account_mapping_set;
+
+leg by_role(account_role role, side direction, std::int64_t amount, std::string currency = "USD") {
+    return leg{account_id{}, direction, money{amount, std::move(currency)}, role};
+}
+
+history_t billing_chart() {
+    return chart_plus({opened("ar"), opened("vat", "USD", account_type::liability), opened("ar2"),
+                       opened("fees", "USD", account_type::revenue)});
+}
+
+set_account_mapping mapping(std::string from, std::vector<role_account> accounts) {
+    return set_account_mapping{book_id{book}, std::move(from), std::move(accounts)};
+}
+
+role_account map(account_role role, std::string account) { return role_account{role, account_id{std::move(account)}}; }
+
+}  // namespace
+
+SCENARIO("a book maps account roles to accounts, effective-dated", "[ledger][mapping]") {
+    GIVEN("a chart with a receivable, a tax liability and revenue accounts") {
+        auto cmd = mapping("2024-01-01", {map(account_role::receivable, "ar"), map(account_role::revenue, "revenue"),
+                                          map(account_role::tax_payable, "vat")});
+        WHEN("a valid mapping is set") {
+            auto decision = when(billing_chart(), cmd);
+            THEN("account_mapping_set with every role") {
+                REQUIRE(decision.has_value());
+                CHECK(decision->front() == ledger::event{account_mapping_set{cmd.book, cmd.effective_from, cmd.accounts}});
+            }
+        }
+        WHEN("the date is not a date") {
+            THEN("effective_date_invalid at set_account_mapping.effective_from") {
+                REQUIRE_REJECTED(when(billing_chart(), mapping("2024-02-30", cmd.accounts)), rejection_code::effective_date_invalid,
+                                 "set_account_mapping.effective_from");
+            }
+        }
+        WHEN("no role is given") {
+            THEN("account_role_invalid at set_account_mapping.accounts") {
+                REQUIRE_REJECTED(when(billing_chart(), mapping("2024-01-01", {})), rejection_code::account_role_invalid,
+                                 "set_account_mapping.accounts");
+            }
+        }
+        WHEN("a role is unknown, duplicated, or its account id is malformed") {
+            THEN("account_role_invalid, account_role_duplicate, account_id_invalid at that entry") {
+                REQUIRE_REJECTED(when(billing_chart(), mapping("2024-01-01", {map(static_cast<account_role>(42), "ar")})),
+                                 rejection_code::account_role_invalid, "set_account_mapping.accounts[0].role");
+                REQUIRE_REJECTED(when(billing_chart(), mapping("2024-01-01", {map(account_role::receivable, "ar"),
+                                                                              map(account_role::receivable, "ar2")})),
+                                 rejection_code::account_role_duplicate, "set_account_mapping.accounts[1].role");
+                REQUIRE_REJECTED(when(billing_chart(), mapping("2024-01-01", {map(account_role::receivable, "bad id")})),
+                                 rejection_code::account_id_invalid, "set_account_mapping.accounts[0].account_id");
+            }
+        }
+        WHEN("an account is missing, closed, or of the wrong type") {
+            THEN("account_not_found, account_closed, account_role_type_mismatch") {
+                REQUIRE_REJECTED(when(billing_chart(), mapping("2024-01-01", {map(account_role::receivable, "nope")})),
+                                 rejection_code::account_not_found, "set_account_mapping.accounts[0].account_id");
+                auto closed = billing_chart();
+                closed.push_back(events::account_closed{book_id{book}, account_id{"ar2"}});
+                REQUIRE_REJECTED(when(closed, mapping("2024-01-01", {map(account_role::receivable, "ar2")})),
+                                 rejection_code::account_closed, "set_account_mapping.accounts[0].account_id");
+                REQUIRE_REJECTED(when(billing_chart(), mapping("2024-01-01", {map(account_role::receivable, "ar"),
+                                                                              map(account_role::tax_payable, "revenue")})),
+                                 rejection_code::account_role_type_mismatch, "set_account_mapping.accounts[1].account_id");
+            }
+        }
+        WHEN("a role has been remapped as often as the limit allows") {
+            auto history = billing_chart();
+            for (std::size_t i = 0; i < limits::mapping_versions_max; ++i) {
+                char date[11];
+                std::snprintf(date, sizeof date, "%04zu-01-01", 2000 + i);
+                history.push_back(account_mapping_set{book_id{book}, date, {map(account_role::receivable, "ar")}});
+            }
+            THEN("a new date is refused with mapping_versions_exhausted, an existing date may still be corrected") {
+                REQUIRE_REJECTED(when(history, mapping("3500-01-01", {map(account_role::receivable, "ar2")})),
+                                 rejection_code::mapping_versions_exhausted, "set_account_mapping.accounts[0].role");
+                CHECK(when(history, mapping("2000-01-01", {map(account_role::receivable, "ar2")})).has_value());
+            }
+        }
+    }
+}
+
+SCENARIO("legs given by role post to the account mapped on the entry's date", "[ledger][mapping]") {
+    GIVEN("receivable mapped to ar from January and to ar2 from March; revenue mapped from January") {
+        auto history = billing_chart();
+        history.push_back(account_mapping_set{book_id{book}, "2024-01-01",
+                                               {map(account_role::receivable, "ar"), map(account_role::revenue, "revenue")}});
+        history.push_back(account_mapping_set{book_id{book}, "2024-03-01", {map(account_role::receivable, "ar2")}});
+        auto legs = std::vector<leg>{by_role(account_role::receivable, side::debit, 500),
+                                     by_role(account_role::revenue, side::credit, 500)};
+        WHEN("an entry dated in February uses roles") {
+            auto decision = when(history, post("inv-1", legs, "2024-02-15"));
+            THEN("it posts to ar and revenue, and the event keeps the roles") {
+                REQUIRE(decision.has_value());
+                const auto& e = std::get<events::entry_posted>(decision->front());
+                CHECK(e.legs[0].account.value == "ar");
+                CHECK(e.legs[0].role == account_role::receivable);
+                CHECK(e.legs[1].account.value == "revenue");
+            }
+        }
+        WHEN("an entry dated in March uses the same roles") {
+            auto decision = when(history, post("inv-2", legs, "2024-03-01"));
+            THEN("the receivable is ar2 from that day on") {
+                REQUIRE(decision.has_value());
+                CHECK(std::get<events::entry_posted>(decision->front()).legs[0].account.value == "ar2");
+            }
+        }
+        WHEN("an entry is dated before any mapping") {
+            THEN("account_role_unmapped at the first role leg") {
+                REQUIRE_REJECTED(when(history, post("inv-3", legs, "2023-12-31")), rejection_code::account_role_unmapped,
+                                 "post_entry.legs[0].account_role");
+            }
+        }
+        WHEN("a role has never been mapped") {
+            THEN("account_role_unmapped") {
+                auto unmapped = legs;
+                unmapped[1].role = account_role::tax_payable;
+                REQUIRE_REJECTED(when(history, post("inv-4", unmapped, "2024-02-15")), rejection_code::account_role_unmapped,
+                                 "post_entry.legs[1].account_role");
+            }
+        }
+        WHEN("a leg names both an account and a role, or an unknown role") {
+            THEN("leg_account_and_role, account_role_invalid (shape checks, before any state is read)") {
+                auto both = legs;
+                both[0].account = account_id{"ar"};
+                REQUIRE_REJECTED(when(history, post("inv-5", both, "2024-02-15")), rejection_code::leg_account_and_role,
+                                 "post_entry.legs[0].account_role");
+                auto unknown = legs;
+                unknown[1].role = static_cast<account_role>(99);
+                REQUIRE_REJECTED(when(history, post("inv-6", unknown, "2024-02-15")), rejection_code::account_role_invalid,
+                                 "post_entry.legs[1].account_role");
+            }
+        }
+        WHEN("the same entry is posted again by role (a process manager's redelivery)") {
+            auto first = post("inv-7", legs, "2024-02-15");
+            auto h = history;
+            h.push_back(std::get<events::entry_posted>(when(history, first)->front()));
+            auto decision = when(h, first);
+            THEN("it is acknowledged as a repeat, not refused as different legs") {
+                REQUIRE(decision.has_value());
+                CHECK(std::holds_alternative<events::entry_repeat_acknowledged>(decision->front()));
+            }
+        }
+    }
+}

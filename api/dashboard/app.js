@@ -3,12 +3,12 @@
 // Every view is addressed by the URL hash (#/books/northwind/trial-balance), so views can be
 // linked and the back button works. The bearer token lives in sessionStorage only (forgotten when
 // the tab closes); any 401 brings the sign-in box back. Money is shown exactly: amounts arrive as
-// integer minor units (int64 as JSON strings) with a scale per account, and are formatted with
+// integer minor units (int64 as JSON strings, or numbers) with a scale per account, formatted with
 // BigInt, never with floating point. Everything the API returns is inserted as text, never as
 // HTML, so memos and ids cannot inject markup.
 //
-// The view in <main data-testid="view"> carries data-view (its name) and data-ready ("true" once
-// rendered), which the browser test waits on.
+// The view in <main data-testid="view"> carries data-view (its name), data-hash (the location it
+// shows) and data-ready ("true" once rendered), which the browser test waits on.
 
 const TOKEN_KEY = 'daybook.token';
 // Statement lines and events per page.
@@ -20,6 +20,8 @@ const ACCOUNTS_MAX = 20_000;
 const ACCOUNTS_PAGE = 1000;
 // Scales Daybook accepts (events/limits.h: scale <= 9).
 const SCALE_MAX = 9;
+// Accounts whose scale is fetched one by one (an entry's legs, holds); more: the book's listing.
+const SCALE_LOOKUPS_MAX = 20;
 
 // ---------------------------------------------------------------------------------------------
 // Exact amounts.
@@ -54,11 +56,14 @@ function amount(minor, scale, testid) {
 }
 
 // A signed balance (debits minus credits) as "1,234.56 Dr" or "1,234.56 Cr".
-function drcr(minor, scale, testid) {
+function balanceText(minor, scale) {
   const value = big(minor);
-  const text = value === 0n ? formatMinor(0n, scale)
-    : formatMinor(value < 0n ? -value : value, scale) + (value < 0n ? ' Cr' : ' Dr');
-  return h('td', { class: 'num' }, h('span', { testid, 'data-minor': value.toString() }, text));
+  if (value === 0n) return formatMinor(0n, scale);
+  return formatMinor(value < 0n ? -value : value, scale) + (value < 0n ? ' Cr' : ' Dr');
+}
+
+function drcr(minor, scale, testid) {
+  return h('td', { class: 'num' }, h('span', { testid, 'data-minor': big(minor).toString() }, balanceText(minor, scale)));
 }
 
 function when(ms) {
@@ -109,7 +114,7 @@ function genericTable(testid, caption, items) {
   const keys = [...new Set(items.flatMap((item) => Object.keys(item ?? {})))];
   const cell = (v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v ?? ''));
   const rows = items.map((item) => h('tr', {}, keys.map((k) => h('td', {}, cell(item?.[k])))));
-  return table(testid, caption, keys.length ? keys : ['—'], rows, 'None.');
+  return table(testid, caption, keys.length ? keys : ['Details'], rows, 'None.');
 }
 
 function link(hash, text, testid, attrs = {}) {
@@ -207,6 +212,10 @@ const scaleCache = new Map();
 async function accountScales(book, ids) {
   const key = (id) => `${book}\u0000${id}`;
   const missing = [...new Set(ids)].filter((id) => id && !scaleCache.has(key(id)));
+  if (missing.length > SCALE_LOOKUPS_MAX) {  // one paged listing beats hundreds of requests
+    for (const a of (await listAccounts(book)).accounts) scaleCache.set(key(a.account_id), scaleOf(a.scale));
+    return (id) => scaleCache.get(key(id)) ?? null;
+  }
   await Promise.all(missing.map(async (id) => {
     try {
       scaleCache.set(key(id), scaleOf((await api(bookApi(book, 'accounts', id))).scale));
@@ -282,7 +291,8 @@ function accountTree(accounts) {
     if (!children.has(parent)) children.set(parent, []);
     children.get(parent).push(a);
   }
-  for (const list of children.values()) list.sort((x, y) => x.account_id.localeCompare(y.account_id));
+  const byIdOrder = (x, y) => (x.account_id < y.account_id ? -1 : x.account_id > y.account_id ? 1 : 0);
+  for (const list of children.values()) list.sort(byIdOrder);  // the server's (bytewise) order
   const rows = [];
   const seen = new Set();
   const visit = (a, depth) => {  // returns [debits, credits] rolled up
@@ -320,7 +330,7 @@ async function viewTrialBalance(ctx, book) {
   const rows = tree.map(({ account: a, depth, debits, credits, parent }) => {
     const s = scaleOf(a.scale);
     const name = h('th', { scope: 'row' },
-        link(path('books', book, 'accounts', a.account_id, 'statement'), a.account_id, `account-link-${a.account_id}`),
+      link(path('books', book, 'accounts', a.account_id, 'statement'), a.account_id, `account-link-${a.account_id}`),
       ' ', h('span', { class: 'name' }, a.name ?? ''), a.closed ? h('span', { class: 'tag' }, 'closed') : null);
     name.style.paddingLeft = `${0.6 + depth * 1.25}rem`;  // CSSOM: the server's CSP refuses style attributes
     return h('tr', { testid: `account-row-${a.account_id}`, class: a.closed ? 'closed' : undefined }, name,
@@ -370,13 +380,13 @@ async function viewStatement(ctx, book, account) {
   return {
     name: 'statement', title: `Statement ${account} · ${book}`, book,
     node: [
-      bookHeader(book, null, `Statement of ${account} ${acct.name ? '· ' + acct.name : ''}`),
+      bookHeader(book, null, `Statement of ${account}${acct.name ? ' · ' + acct.name : ''}`),
       facts('statement-account', [
         ['Type', enumName(acct.type, 'ACCOUNT_TYPE_')],
         ['Currency', `${acct.currency} (scale ${acct.scale})`],
         ['Debits', formatMinor(acct.debits_minor, s)],
         ['Credits', formatMinor(acct.credits_minor, s)],
-        ['Balance', drcr(big(acct.debits_minor) - big(acct.credits_minor), s).textContent, 'statement-balance'],
+        ['Balance', balanceText(big(acct.debits_minor) - big(acct.credits_minor), s), 'statement-balance'],
         ['Entries', String(acct.entry_count ?? '')],
         acct.closed ? ['Status', 'closed'] : null,
       ]),
@@ -621,10 +631,11 @@ function statusBody(status, previous, seconds, polls) {
     const lagging = big(p.commands_lag) > 0n || big(p.projection_lag_events) > 0n;
     return h('tr', { testid: `status-partition-${p.partition}`, class: p.stopped ? 'bad' : lagging ? 'warn' : undefined },
       h('th', { scope: 'row', class: 'num' }, String(p.partition)),
-      h('td', {}, p.state ?? (p.stopped ? 'stopped' : '')),
+      h('td', { testid: `status-state-${p.partition}` }, p.stopped ? `stopped${p.state ? ': ' + p.state : ''}` : p.state ?? ''),
+      // A negative position means "none yet" (nothing committed on the partition).
       ['commands_end', 'commands_committed', 'commands_lag', 'events_end', 'committed_seq', 'projected_seq',
-        'projected_offset', 'projection_lag_events'].map((k) => h('td', { class: 'num' }, String(p[k] ?? ''))),
-      h('td', {}, p.stopped ? 'yes' : 'no'));
+        'projected_offset', 'projection_lag_events'].map((k) => h('td', { class: 'num' },
+        big(p[k]) < 0n ? '—' : String(p[k] ?? ''))));
   });
   const counters = status.counters ?? {};
   const perSecond = (keys) => {
@@ -650,9 +661,10 @@ function statusBody(status, previous, seconds, polls) {
         h('strong', { testid: 'status-backlog' }, `${status.commands_backlog} / ${status.commands_backlog_max ?? '?'}`)),
       h('div', { class: `card ${audit.chain_verified ? 'ok' : 'bad'}` }, h('span', {}, 'Hash chains'),
         h('strong', { testid: 'status-chain' }, audit.chain_verified ? 'verified' : 'NOT verified'))),
-    table('status-partitions', 'Partitions', [['Partition', 'num'], 'State', ['Commands end', 'num'],
-      ['Committed', 'num'], ['Command lag', 'num'], ['Events end', 'num'], ['Committed seq', 'num'], ['Projected seq', 'num'],
-      ['Projected offset', 'num'], ['Projection lag', 'num'], 'Stopped'], partitions, 'No partitions.'),
+    table('status-partitions', 'Partitions (offsets of the commands and events topics)', [['Partition', 'num'],
+      'State', ['Commands end', 'num'], ['Committed', 'num'], ['Command lag', 'num'], ['Events end', 'num'],
+      ['Committed seq', 'num'], ['Projected seq', 'num'], ['Projected offset', 'num'], ['Projection lag', 'num']],
+    partitions, 'No partitions.'),
     table('status-counters', 'Counters since start', ['Counter', ['Total', 'num'], ['Per second', 'num']],
       counterRows, 'No counters.'),
     table('status-audit', 'Hash chain heads', [['Partition', 'num'], ['Seq', 'num'], 'Head'], heads, 'No heads.'),
@@ -731,7 +743,8 @@ async function render() {
   document.getElementById('signin').hidden = true;
   document.getElementById('signout').hidden = false;
   main.hidden = false;
-  const hash = location.hash.replace(/^#/, '') || '/';
+  const rendering = location.hash;
+  const hash = rendering.replace(/^#/, '') || '/';
   const cut = hash.indexOf('?');
   const route = cut < 0 ? hash : hash.slice(0, cut);
   const ctx = { query: new URLSearchParams(cut < 0 ? '' : hash.slice(cut + 1)), live: () => mine === generation };
@@ -755,6 +768,7 @@ async function render() {
   markNav(view.nav ?? (view.book ? 'books' : null));
   main.replaceChildren(...[view.node].flat(Infinity).filter(Boolean));
   main.dataset.view = view.name;
+  main.dataset.hash = rendering;  // lets a test tell this render from the previous one
   main.dataset.ready = 'true';
   main.removeAttribute('aria-busy');
 }
