@@ -638,14 +638,19 @@ struct server::impl {
 
     void get_healthz(const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); }
 
+    // Ready: the processor (when this process runs one) has been assigned partitions and restored
+    // them, and no projection partition is stopped.
     void get_readyz(const httplib::Request&, httplib::Response& res) {
         std::string why;
+        if (processor && processor->assignments.load() == 0) why += "the processor has no partitions assigned yet\n";
+        if (processor && processor->partitions_restoring.load() > 0)
+            why += "the processor is restoring " + std::to_string(processor->partitions_restoring.load()) + " partition(s)\n";
         projection.scan("stop/", [&](std::string_view, std::string_view v) {
             why += std::string(v) + "\n";
             return true;
         });
         res.status = why.empty() ? 200 : 503;
-        res.set_content(why.empty() ? "ready\n" : "not ready: a partition is stopped\n" + why, "text/plain");
+        res.set_content(why.empty() ? "ready\n" : "not ready:\n" + why, "text/plain");
     }
 
     // ---- files ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -132,6 +133,9 @@ struct processor::impl {
                 pt.state = std::make_unique<projections::overlay>(self->store, partition_prefix(p));
                 pt.needs_restore = true;
             }
+            self->stats.assignments++;
+            self->stats.partitions_restoring = static_cast<std::int32_t>(
+                std::count_if(self->parts.begin(), self->parts.end(), [](const auto& e) { return e.second.needs_restore; }));
             self->log->info("partitions assigned count={}", list->cnt);
         } else {
             // Revoked or lost: the batch in hand is aborted, never half-committed; the next owner
@@ -343,6 +347,7 @@ struct processor::impl {
             if (!pt.needs_restore) continue;
             if (auto r = restore(p, pt); !r) return r.error();
         }
+        stats.partitions_restoring = 0;
         return ok;
     }
 

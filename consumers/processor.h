@@ -73,6 +73,8 @@ struct processor_stats {
     std::atomic<std::uint64_t> producer_recreations{0};
     std::atomic<std::uint64_t> restores{0};
     std::atomic<std::uint64_t> aborts{0};           // transactions aborted (including failed commits)
+    std::atomic<std::uint64_t> assignments{0};      // partition assignments received from the group
+    std::atomic<std::int32_t> partitions_restoring{0};  // assigned and not yet restored
     latency_histogram commit_latency;               // flush + send_offsets + commit_transaction
 };
 
