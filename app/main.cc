@@ -174,6 +174,17 @@ int main(int argc, char** argv) {
     d_resubmit->add_option("offset", dlq_args.offset)->required();
     d_resubmit->add_option("--file", dlq_args.file, "the corrected command (protobuf JSON)");
 
+    daybook::app::export_args export_args;
+    auto* exp = app.add_subcommand("export", "journal, JET extract, trial balance or statement as CSV / JSON Lines, with a certificate");
+    common(exp);
+    exp->add_option("report", export_args.report, "journal, jet, trial-balance or statement")
+        ->check(CLI::IsMember({"journal", "jet", "trial-balance", "statement"}))->required();
+    exp->add_option("--book", export_args.book)->required();
+    exp->add_option("--account", export_args.account, "statement: the account");
+    exp->add_option("--as-of", export_args.as_of, "journal, jet, trial-balance: up to this effective date");
+    exp->add_option("--format", export_args.format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}))->capture_default_str();
+    exp->add_option("--out", export_args.out, "file to write (its certificate: FILE.certificate.json); - for stdout")->capture_default_str();
+
     daybook::app::tokens_args tokens_args;
     auto* tokens = app.add_subcommand("tokens", "bearer tokens of the HTTP API");
     tokens->require_subcommand(1);
@@ -195,6 +206,7 @@ int main(int argc, char** argv) {
     if (serve->parsed()) return daybook::app::run_serve(o, roles);
     if (submit->parsed()) return daybook::app::run_submit(o, submit_args);
     if (status->parsed()) return daybook::app::run_status(o, status_format);
+    if (exp->parsed()) return daybook::app::run_export(o, export_args);
     for (auto* sub : dlq->get_subcommands()) {
         dlq_args.what = sub->get_name();
         return daybook::app::run_dlq(o, dlq_args);

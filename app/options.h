@@ -71,6 +71,12 @@ struct dlq_args {
     std::string format = "table";
 };
 int run_dlq(const options& o, const dlq_args& a);
+struct export_args {
+    std::string report;  // journal, jet, trial-balance, statement
+    std::string book, account, as_of, format = "csv";
+    std::string out;     // the file; its certificate goes to <out>.certificate.json
+};
+int run_export(const options& o, const export_args& a);
 struct query_args {
     std::string what;  // balance, accounts, trial-balance, statement, entry, digest
     std::string book, account, entry;

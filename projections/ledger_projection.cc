@@ -103,6 +103,8 @@ void apply_posting(events::keyed_state& rows, const posting& e, const v1::EventE
     view.set_recorded_at_ms(envelope.recorded_at_ms());
     view.set_actor(envelope.actor());
     view.set_command_id(envelope.command_id());
+    view.set_source(envelope.source());
+    view.set_correlation_id(envelope.correlation_id());
     rows.put(join("entry/", e.book, e.entry), events::serialize(view));
 
     std::map<std::string, v1::ProjectedAccount> touched;
