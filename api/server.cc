@@ -110,17 +110,11 @@ bool dates_valid(const httplib::Request& req, httplib::Response& res, std::initi
     return true;
 }
 
-std::string header_of(const consumers::page_record& r, std::string_view name) {
-    for (const auto& [k, v] : r.headers)
-        if (k == name) return v;
-    return "";
-}
-
 std::string dlq_item_json(const consumers::page_record& r) {
     return "{\"offset\":" + std::to_string(r.offset) + ",\"key\":" + json_string(r.key) +
-           ",\"error\":" + json_string(header_of(r, "daybook.error")) +
-           ",\"source_partition\":" + json_string(header_of(r, "daybook.source_partition")) +
-           ",\"source_offset\":" + json_string(header_of(r, "daybook.source_offset")) +
+           ",\"error\":" + json_string(r.header("daybook.error")) +
+           ",\"source_partition\":" + json_string(r.header("daybook.source_partition")) +
+           ",\"source_offset\":" + json_string(r.header("daybook.source_offset")) +
            ",\"bytes\":" + std::to_string(r.value.size()) + ",\"value_base64\":" + json_string(base64(r.value)) + "}";
 }
 

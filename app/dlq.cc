@@ -17,23 +17,17 @@
 namespace daybook::app {
 namespace {
 
-std::string header_of(const consumers::page_record& r, std::string_view name) {
-    for (const auto& [k, v] : r.headers)
-        if (k == name) return v;
-    return "";
-}
-
 void print_item(const consumers::page_record& r, bool json) {
     if (json) {
         std::printf("{\"offset\":%lld,\"key\":%s,\"error\":%s,\"source_partition\":%s,\"source_offset\":%s,\"bytes\":%zu}\n",
                     static_cast<long long>(r.offset), events::json_string(r.key).c_str(),
-                    events::json_string(header_of(r, "daybook.error")).c_str(),
-                    events::json_string(header_of(r, "daybook.source_partition")).c_str(),
-                    events::json_string(header_of(r, "daybook.source_offset")).c_str(), r.value.size());
+                    events::json_string(r.header("daybook.error")).c_str(),
+                    events::json_string(r.header("daybook.source_partition")).c_str(),
+                    events::json_string(r.header("daybook.source_offset")).c_str(), r.value.size());
     } else {
         std::printf("%8lld  %-24s %8zu B  from %s:%s  %s\n", static_cast<long long>(r.offset), r.key.c_str(), r.value.size(),
-                    header_of(r, "daybook.source_partition").c_str(), header_of(r, "daybook.source_offset").c_str(),
-                    header_of(r, "daybook.error").c_str());
+                    r.header("daybook.source_partition").c_str(), r.header("daybook.source_offset").c_str(),
+                    r.header("daybook.error").c_str());
     }
 }
 

@@ -22,6 +22,12 @@ struct page_record {
     std::int64_t offset = 0;
     std::string key, value;
     std::vector<std::pair<std::string, std::string>> headers;
+    // The first header of that name; empty when there is none.
+    std::string header(std::string_view name) const {
+        for (const auto& [k, v] : headers)
+            if (k == name) return v;
+        return "";
+    }
 };
 // Returns true to keep the record in the page.
 using page_filter = std::function<bool(const page_record&)>;
