@@ -207,10 +207,10 @@ v1::Leg leg_proto(const leg& l) {
 }
 
 // ---- Account mapping (reference data: role -> account, effective-dated) ------------------------
-// Rows: amap/<book>\0<role u8><effective_from> -> account id.
+// Rows: ledger/amap/<book>\0<role u8><effective_from> -> account id.
 
 std::string mapping_prefix(const book_id& book, account_role role) {
-    std::string k = "amap/" + book.value;
+    std::string k = "ledger/amap/" + book.value;
     k += '\0';
     k += static_cast<char>(role);
     return k;

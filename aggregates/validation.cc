@@ -38,6 +38,21 @@ bool valid_date(std::string_view d) {
     return day <= max_day;
 }
 
+std::int64_t day_number(std::string_view d) {
+    using namespace std::chrono;
+    auto num = [&](std::size_t at, std::size_t n) {
+        int v = 0;
+        for (std::size_t i = 0; i < n; ++i) v = v * 10 + (d[at + i] - '0');
+        return v;
+    };
+    year_month_day ymd{year{num(0, 4)}, month{static_cast<unsigned>(num(5, 2))}, day{static_cast<unsigned>(num(8, 2))}};
+    return sys_days{ymd}.time_since_epoch().count();
+}
+
+std::string date_of_day(std::int64_t day) { return utc_date(day * 86'400'000); }
+
+std::string add_days(std::string_view date, int days) { return date_of_day(day_number(date) + days); }
+
 std::string utc_date(std::int64_t ms) {
     using namespace std::chrono;
     year_month_day ymd{floor<days>(sys_time<milliseconds>(milliseconds(ms)))};

@@ -15,5 +15,9 @@ bool valid_currency(std::string_view code);
 bool valid_date(std::string_view date);
 // UTC calendar date YYYY-MM-DD of a time in milliseconds since the epoch.
 std::string utc_date(std::int64_t ms);
+// Days since 1970-01-01 of a valid date, and back; add_days(d, n) is the date n days after d.
+std::int64_t day_number(std::string_view date);
+std::string date_of_day(std::int64_t day);
+std::string add_days(std::string_view date, int days);
 
 }  // namespace daybook::aggregates

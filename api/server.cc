@@ -23,6 +23,7 @@
 #include "events/hashing.h"
 #include "events/limits.h"
 #include "events/murmur2.h"
+#include "projections/billing_projection.h"
 #include "projections/ledger_projection.h"
 
 namespace daybook::api {
@@ -180,6 +181,12 @@ struct server::impl {
             {"GET", "/v1/books/{book}/income-statement", access::reader, &impl::get_income_statement},
             {"GET", "/v1/books/{book}/entries/{entry}", access::reader, &impl::get_entry},
             {"GET", "/v1/books/{book}/holds", access::reader, &impl::get_holds},
+            {"GET", "/v1/books/{book}/invoices", access::reader, &impl::get_invoices},
+            {"GET", "/v1/invoices/{invoice}", access::reader, &impl::get_invoice},
+            {"GET", "/v1/books/{book}/payments", access::reader, &impl::get_payments},
+            {"GET", "/v1/payments/{payment}", access::reader, &impl::get_payment},
+            {"GET", "/v1/books/{book}/aging", access::reader, &impl::get_aging},
+            {"GET", "/v1/books/{book}/reconciliation", access::reader, &impl::get_reconciliation},
             {"GET", "/v1/events", access::reader, &impl::get_events},
             {"GET", "/v1/dlq", access::reader, &impl::get_dlq},
             {"GET", "/v1/exceptions", access::reader, &impl::get_exceptions},
@@ -430,6 +437,73 @@ struct server::impl {
                         "application/json");
     }
 
+    // ---- invoices, bills, payments ------------------------------------------------------------
+
+    // ?direction=customer|supplier (both when absent); writes a problem and returns nullopt when
+    // it is something else.
+    std::optional<v1::InvoiceDirection> direction_param(const httplib::Request& req, httplib::Response& res, bool required) {
+        auto d = req.get_param_value("direction");
+        if (d == "customer") return v1::INVOICE_DIRECTION_CUSTOMER;
+        if (d == "supplier") return v1::INVOICE_DIRECTION_SUPPLIER;
+        if (d.empty() && !required) return v1::INVOICE_DIRECTION_UNSPECIFIED;
+        problem(res, 400, "bad direction", "direction is customer (AR) or supplier (AP)", "direction");
+        return std::nullopt;
+    }
+
+    void get_invoices(const httplib::Request& req, httplib::Response& res) {
+        auto direction = direction_param(req, res, false);
+        if (!direction) return;
+        res.set_content("{\"invoices\":" + json_list(projections::list_invoices(projection, req.matches[1], *direction)) + "}",
+                        "application/json");
+    }
+
+    void get_invoice(const httplib::Request& req, httplib::Response& res) {
+        auto inv = projections::find_invoice(projection, req.matches[1]);
+        if (!inv) return problem(res, 404, "no such invoice", "invoice " + std::string(req.matches[1]) + " does not exist");
+        res.set_content(json_of(*inv), "application/json");
+    }
+
+    void get_payments(const httplib::Request& req, httplib::Response& res) {
+        res.set_content("{\"payments\":" + json_list(projections::list_payments(projection, req.matches[1])) + "}",
+                        "application/json");
+    }
+
+    void get_payment(const httplib::Request& req, httplib::Response& res) {
+        auto p = projections::find_payment(projection, req.matches[1]);
+        if (!p) return problem(res, 404, "no such payment", "payment " + std::string(req.matches[1]) + " does not exist");
+        res.set_content(json_of(*p), "application/json");
+    }
+
+    void get_aging(const httplib::Request& req, httplib::Response& res) {
+        auto direction = direction_param(req, res, true);
+        if (!direction || !dates_valid(req, res, {"as_of"})) return;
+        if (!req.has_param("as_of")) return problem(res, 400, "as_of required", "aging is as of a date YYYY-MM-DD", "as_of");
+        std::string body = "{\"as_of\":" + json_string(req.get_param_value("as_of")) + ",\"rows\":[";
+        bool first = true;
+        for (const auto& r : projections::aging(projection, req.matches[1], *direction, req.get_param_value("as_of"))) {
+            body += std::string(first ? "" : ",") + "{\"counterparty\":" + json_string(r.counterparty) +
+                    ",\"currency\":" + json_string(r.currency) + ",\"current\":\"" + to_decimal(r.current) +
+                    "\",\"days_1_30\":\"" + to_decimal(r.days_1_30) + "\",\"days_31_60\":\"" + to_decimal(r.days_31_60) +
+                    "\",\"days_61_90\":\"" + to_decimal(r.days_61_90) + "\",\"over_90\":\"" + to_decimal(r.over_90) +
+                    "\",\"total\":\"" + to_decimal(r.total) + "\",\"unallocated\":\"" + to_decimal(r.unallocated) + "\"}";
+            first = false;
+        }
+        res.set_content(body + "]}", "application/json");
+    }
+
+    void get_reconciliation(const httplib::Request& req, httplib::Response& res) {
+        auto r = projections::reconcile(projection, req.matches[1]);
+        std::string lines, flight;
+        for (const auto& l : r.lines)
+            lines += (lines.empty() ? "" : ",") + std::string("{\"what\":") + json_string(l.what) + ",\"currency\":" +
+                     json_string(l.currency) + ",\"ledger\":\"" + to_decimal(l.ledger) + "\",\"documents\":\"" +
+                     to_decimal(l.documents) + "\",\"difference\":\"" + to_decimal(l.difference()) + "\"}";
+        for (const auto& f : r.in_flight) flight += (flight.empty() ? "" : ",") + json_string(f);
+        res.set_content("{\"balanced\":" + std::string(r.balanced() ? "true" : "false") + ",\"lines\":[" + lines +
+                            "],\"in_flight\":[" + flight + "]}",
+                        "application/json");
+    }
+
     // ---- the log and operations ----------------------------------------------------------------
 
     // The event log, decoded: one partition, from after `after` (an offset; -1: the start),
@@ -519,8 +593,16 @@ struct server::impl {
         }
         std::string next;
         auto items = dlq_items(-1, 100, next);
+        std::string refused;
+        for (const auto& e : projections::refused_postings(projection, 100)) {
+            const auto& r = e.command_rejected();
+            refused += (refused.empty() ? "" : ",") + std::string("{\"routing_key\":") + json_string(r.routing_key()) +
+                       ",\"command_id\":" + json_string(r.command_id()) + ",\"code_name\":" + json_string(r.code_name()) +
+                       ",\"field\":" + json_string(r.field()) + ",\"detail\":" + json_string(r.detail()) +
+                       ",\"causation_event_id\":" + json_string(e.causation_event_id()) + "}";
+        }
         res.set_content("{\"stopped_partitions\":[" + stopped + "],\"dlq_size\":" + std::to_string(size) + ",\"dlq\":[" +
-                            items + "],\"refused_postings\":[]}",
+                            items + "],\"refused_postings\":[" + refused + "]}",
                         "application/json");
     }
 

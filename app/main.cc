@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     create->add_option("--partitions", o.layout.partitions, "partitions of commands and events (equal)")->capture_default_str();
     create->add_option("--outcome-partitions", o.layout.outcome_partitions, "partitions of outcomes")->capture_default_str();
 
-    std::string roles = "processor,projector,scheduler";
+    std::string roles = "processor,projector,scheduler,billing";
     auto* serve = app.add_subcommand("serve", "run the command processor and the projector");
     common(serve);
     serve->add_option("--http", o.http.listen, "serve the HTTP API on host:port (e.g. 127.0.0.1:8080)")
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     serve->add_option("--tls-client-ca", o.http.tls_client_ca_file, "HTTPS: require client certificates signed by this CA (PEM)")->envname("DAYBOOK_TLS_CLIENT_CA");
     serve->add_option("--dashboard-dir", o.http.dashboard_dir, "development: serve the dashboard files from this directory")->envname("DAYBOOK_DASHBOARD_DIR")->group("");
     serve->add_option("--scheduler-interval-ms", o.scheduler.interval_ms, "how often the scheduler's rules run (hold expiry)")->envname("DAYBOOK_SCHEDULER_INTERVAL_MS")->capture_default_str();
-    serve->add_option("--roles", roles, "processor, projector, scheduler (needs projector), comma-separated")->envname("DAYBOOK_ROLES")->capture_default_str();
+    serve->add_option("--roles", roles, "processor, projector, scheduler (needs projector), billing (process managers), comma-separated")->envname("DAYBOOK_ROLES")->capture_default_str();
     serve->add_option("--commit-interval-ms", o.processor.commit_interval_ms, "longest time a batch stays in one transaction")->envname("DAYBOOK_COMMIT_INTERVAL_MS")->capture_default_str();
     serve->add_option("--batch-max", o.processor.batch_commands_max, "most commands in one transaction")->envname("DAYBOOK_BATCH_MAX")->capture_default_str();
     serve->add_option("--store-cache-bytes", o.store.cache_bytes, "block cache bytes per store")->envname("DAYBOOK_STORE_CACHE_BYTES")->capture_default_str();

@@ -5,6 +5,7 @@
 
 #include "app/options.h"
 #include "api/tokens.h"
+#include "consumers/billing_manager.h"
 #include "consumers/scheduler.h"
 
 namespace daybook::app {
@@ -33,6 +34,8 @@ int run_serve(const options& o, const std::string& roles) {
     bool with_projector = roles.find("projector") != std::string::npos;
     // The scheduler reads the projector's store, so it runs beside a projector.
     bool with_scheduler = with_projector && roles.find("scheduler") != std::string::npos;
+    // The billing process managers (consumers/billing_manager.h) need no store.
+    bool with_billing = roles.find("billing") != std::string::npos;
     if (!with_processor && !with_projector) {
         std::fprintf(stderr, "daybook serve: --roles must name processor and/or projector\n");
         return 2;
@@ -95,6 +98,20 @@ int run_serve(const options& o, const std::string& roles) {
             }
         });
     }
+    std::unique_ptr<consumers::billing_manager> billing;
+    if (with_billing) {
+        consumers::billing_manager_options bo;
+        bo.group_id = o.processor.group_id + ".billing";
+        bo.instance = o.processor.instance;
+        billing = std::make_unique<consumers::billing_manager>(o.kafka, o.topics, bo, make_logger("billing", o));
+        threads.emplace_back([&] {
+            if (auto r = billing->run(stop); !r) {
+                log->critical("billing process managers stopped: {}", r.error());
+                status = 3;
+                stop = true;
+            }
+        });
+    }
     std::unique_ptr<api::server> http;
     if (o.http_enabled) {
         if (!projector_store) return log->error("--http needs the projector role in the same process"), 2;
@@ -130,6 +147,9 @@ int run_serve(const options& o, const std::string& roles) {
                   s.skipped_duplicates.load(), s.stopped_partitions.load());
     }
     if (sched) log->info("scheduler totals commands={}", sched->commands_sent());
+    if (billing)
+        log->info("billing totals events={} commands={} transactions={} restarts={}", billing->stats().events.load(),
+                  billing->stats().commands.load(), billing->stats().transactions.load(), billing->stats().restarts.load());
     return status.load();
 }
 

@@ -4,7 +4,9 @@
 #include <map>
 #include <set>
 
+#include "aggregates/billing.h"
 #include "aggregates/ledger.h"
+#include "aggregates/validation.h"
 #include "events/codec.h"
 #include "events/ledger_codec.h"
 #include "events/limits.h"
@@ -56,6 +58,13 @@ std::uint64_t stream_version(const events::keyed_state& state, const std::string
 result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope& command,
                                                       const events::keyed_state& state,
                                                       std::int64_t now_ms) {
+    if (aggregates::billing::is_command(command)) {
+        auto decided = aggregates::billing::decide(command, state, aggregates::decide_context{now_ms, command.actor()});
+        if (!decided) return decided.error();
+        for (auto& e : *decided)
+            if (e.effective_date().empty()) e.set_effective_date(aggregates::utc_date(now_ms));
+        return decided;
+    }
     auto ledger_cmd = events::ledger_command_of(command);
     if (!ledger_cmd)
         return rejection{rejection_code::payload_missing, "payload", "the envelope carries no command"};
@@ -263,6 +272,7 @@ void apply_record(events::keyed_state& state, std::uint32_t partition, std::uint
         return;
     }
     if (auto e = events::ledger_event_of(envelope)) aggregates::ledger::evolve(state, *e);
+    else if (aggregates::billing::is_event(envelope)) aggregates::billing::evolve(state, envelope);
     state.put("ver/" + envelope.stream_id(), events::be64(envelope.version()));
 
     // The first event of a command creates its idempotency record; later ones add their refs.

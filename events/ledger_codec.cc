@@ -146,6 +146,21 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
             return set_account_mapping{book_id{c.book_id()}, c.effective_from(), role_accounts_of(c.accounts())};
         }
         case E::kLinkedRun:  // a run of commands, not one: consumers/command_state.h decides it
+        // Invoices, series and payments: aggregates/billing.h.
+        case E::kCreateInvoice:
+        case E::kIssueInvoice:
+        case E::kRecordInvoiceNumber:
+        case E::kVoidInvoice:
+        case E::kCreditInvoice:
+        case E::kApplyAllocation:
+        case E::kReverseAllocation:
+        case E::kAssignNumber:
+        case E::kReceivePayment:
+        case E::kAllocatePayment:
+        case E::kConfirmAllocation:
+        case E::kReleaseAllocation:
+        case E::kRefundPayment:
+        case E::kReturnPayment:
         case E::PAYLOAD_NOT_SET: return std::nullopt;
     }
     return std::nullopt;
@@ -223,6 +238,22 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
             return account_mapping_set{book_id{e.book_id()}, e.effective_from(), role_accounts_of(e.accounts())};
         }
         case E::kCommandRejected:
+        // Invoices, series and payments: aggregates/billing.h.
+        case E::kInvoiceDrafted:
+        case E::kInvoiceIssueRequested:
+        case E::kInvoiceIssued:
+        case E::kInvoiceVoided:
+        case E::kInvoiceCredited:
+        case E::kAllocationApplied:
+        case E::kAllocationDeclined:
+        case E::kAllocationReversed:
+        case E::kNumberAssigned:
+        case E::kPaymentRecorded:
+        case E::kAllocationRequested:
+        case E::kAllocationConfirmed:
+        case E::kAllocationReleased:
+        case E::kPaymentRefunded:
+        case E::kPaymentReturned:
         case E::PAYLOAD_NOT_SET: return std::nullopt;
     }
     return std::nullopt;

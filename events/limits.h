@@ -33,6 +33,16 @@ static_assert(event_bytes_max + 64 * 1024 < topic_message_bytes_max,
 // A posted entry's event holds its legs: the worst case must fit one event record.
 static_assert(entry_legs_max * (2 * id_bytes_max + 32) + memo_bytes_max + 4096 < event_bytes_max);
 
+// Lines of one invoice or bill.
+inline constexpr std::size_t invoice_lines_max = 200;
+// Allocations one allocate_payment asks for, and allocations one invoice or payment keeps.
+inline constexpr std::size_t allocations_per_command_max = 100;
+inline constexpr std::size_t allocations_max = 1000;
+// Credit notes one invoice keeps.
+inline constexpr std::size_t credit_notes_max = 1000;
+// Longest payment term.
+inline constexpr std::uint32_t payment_terms_days_max = 3650;
+
 // Versions of one role's account mapping a book keeps (set_account_mapping). Reference data
 // changes rarely; the bound keeps the lookup a bounded scan.
 inline constexpr std::size_t mapping_versions_max = 1000;

@@ -4,7 +4,7 @@
 //
 // Ranges:   1-  99  envelope and processing (any command)
 //        1000-1999  general ledger
-//        2000-2999  invoices and bills (future)
+//        2000-2999  invoices, bills and payments
 
 #include <cstdint>
 #include <string>
@@ -83,6 +83,54 @@ enum class rejection_code : std::uint16_t {
     leg_account_and_role = 1053,        // a leg names both an account and a role
     mapping_versions_exhausted = 1054,  // a role was remapped limits::mapping_versions_max times
     // Next free ledger code: 1055.
+    // Invoices, bills, payments, numbering series (aggregates/billing.h).
+    billing_book_id_invalid = 2000,         // book_id is empty or malformed
+    invoice_id_invalid = 2001,              // invoice_id is empty or malformed
+    counterparty_invalid = 2002,            // counterparty_id is empty or malformed
+    invoice_direction_invalid = 2003,       // direction is neither customer nor supplier
+    billing_currency_invalid = 2004,        // currency is not a 3-12 character code
+    document_date_invalid = 2005,           // an issue, payment or credit date is not YYYY-MM-DD
+    due_date_invalid = 2006,                // due date malformed, before the issue date, or given with terms
+    invoice_lines_invalid = 2007,           // no lines, or more than limits::invoice_lines_max
+    line_description_invalid = 2008,        // a line's description is empty or too long
+    line_quantity_invalid = 2009,           // a line's quantity is not positive
+    line_price_invalid = 2010,              // a line's unit price is negative
+    line_tax_rate_invalid = 2011,           // a tax rate above 10000 basis points
+    line_account_invalid = 2012,            // a line's account override is malformed
+    billing_memo_too_long = 2013,           // memo or reason above limits::memo_bytes_max
+    series_id_invalid = 2014,               // series_id malformed
+    billing_amount_overflow = 2015,         // a total or balance would overflow int64
+    invoice_already_exists = 2016,          // create_invoice for an id that exists
+    invoice_not_found = 2017,               // the invoice does not exist
+    invoice_not_draft = 2018,               // issue_invoice on an invoice that is not a draft
+    invoice_not_issuing = 2019,             // record_invoice_number when no number was asked for
+    series_mismatch = 2020,                 // a number from another series than the one asked
+    invoice_number_pending = 2021,          // void while the number is being assigned
+    invoice_has_allocations = 2022,         // void of an invoice with allocations or credit notes
+    invoice_void = 2023,                    // the invoice is void
+    invoice_not_issued = 2024,              // credit or allocation on an invoice that is not issued
+    credit_note_exists = 2025,              // credit_note_id used before on this invoice
+    billing_amount_invalid = 2026,          // an amount that must be positive is not
+    credit_exceeds_outstanding = 2027,      // a credit note above what is outstanding
+    billing_currency_mismatch = 2028,       // payment and invoice currencies differ
+    allocation_exceeds_outstanding = 2029,  // an allocation above the invoice's outstanding amount
+    allocation_not_found = 2030,            // no such allocation on the invoice or payment
+    allocation_not_pending = 2031,          // confirm or release of an allocation that is not pending
+    allocation_id_exists = 2032,            // allocation_id used before on this payment
+    allocations_invalid = 2033,             // no allocations, or more than limits::allocations_per_command_max
+    allocation_exceeds_unallocated = 2034,  // allocations above the payment's unallocated amount
+    too_many_allocations = 2035,            // an invoice or payment has limits::allocations_max allocations
+    series_key_invalid = 2036,              // series_key is not <book>/<series>
+    payment_id_invalid = 2037,              // payment_id is empty or malformed
+    payment_direction_invalid = 2038,       // direction is neither received nor sent
+    payment_already_exists = 2039,          // receive_payment for an id that exists
+    payment_not_found = 2040,               // the payment does not exist
+    payment_returned = 2041,                // the payment was returned
+    refund_id_exists = 2042,                // refund_id used before on this payment
+    refund_exceeds_unallocated = 2043,      // a refund above the unallocated amount
+    payment_has_pending_allocations = 2044, // return while allocations await the invoices' answers
+    bank_account_invalid = 2045,            // bank_account_id malformed
+    // Next free billing code: 2046.
 };
 
 // The stable snake_case name of a code, as shown to users and stored beside the number.

@@ -1,6 +1,9 @@
 #include "events/int128.h"
 #include "projections/ledger_projection.h"
 
+#include "aggregates/billing.h"
+#include "projections/billing_projection.h"
+
 #include <cstdlib>
 #include <limits>
 #include <map>
@@ -268,13 +271,25 @@ std::string stop_key(std::uint32_t partition) { return "stop/" + be32(partition)
 
 bool apply_event(events::keyed_state& rows, const v1::EventEnvelope& envelope,
                  std::uint32_t partition, std::uint64_t seq) {
-    if (envelope.version() == 0) return true;  // command_rejected: advances seq only
+    if (envelope.version() == 0) {  // command_rejected: advances seq only
+        // ... unless a process manager's command was refused: that is an exception for a person.
+        if (envelope.has_command_rejected() && envelope.source() == "billing-manager") {
+            const auto& r = envelope.command_rejected();
+            rows.put(join("refused/", r.routing_key(), r.command_id()), events::serialize(envelope));
+        }
+        return true;
+    }
     auto ver_key = "ver/" + envelope.stream_id();
     auto last = rows.get(ver_key);
     if (last && read_be64(*last) >= envelope.version()) return false;
     rows.put(ver_key, be64(envelope.version()));
+    if (aggregates::billing::is_event(envelope)) {
+        apply_billing_event(rows, envelope);
+        return true;
+    }
+    if (envelope.has_account_mapping_set()) apply_account_mapping(rows, envelope.account_mapping_set());
     auto event = events::ledger_event_of(envelope);
-    if (!event) return true;  // not a ledger event: other domains' projections take it
+    if (!event) return true;
     apply_ledger_event(rows, *event, envelope, partition, seq);
     return true;
 }

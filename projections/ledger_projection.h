@@ -12,6 +12,10 @@
 //   book/<book>                           BookState: the period lock
 //   hexp/<deadline u64 BE><book>\0<hold>  open holds by deadline (the scheduler's sweep list)
 //   ver/<stream id>                       last applied aggregate version (deduplication)
+//   refused/<routing key>\0<command id>    a process manager's command the target refused (the
+//                                         command_rejected event): the exceptions list
+//   billing/..., binv/, bpay/, map/       invoices, payments, account mappings
+//                                         (projections/billing_projection.h)
 // Bookkeeping rows, excluded from the state digest:
 //   pos/<partition u32 BE>                PartitionPosition (seq, head, next offset)
 //   stop/<partition u32 BE>               why the partition stopped
@@ -63,8 +67,9 @@ std::vector<v1::ProjectedHold> list_holds(const store& s, const std::string& boo
 std::set<std::string> books_with_expired_holds(const store& s, std::int64_t now_ms, std::size_t limit);
 
 // Key prefixes of projection rows (in the digest) and of bookkeeping rows (not in it).
-inline constexpr std::string_view projection_prefixes[] = {"bal/", "book/", "day/", "entry/", "hexp/",
-                                                           "hold/", "mon/", "stmt/", "tb/", "ver/"};
+inline constexpr std::string_view projection_prefixes[] = {"bal/",  "billing/", "binv/", "book/",    "bpay/",
+                                                           "day/",  "entry/",   "hexp/", "hold/",    "map/",
+                                                           "mon/",  "refused/", "stmt/", "tb/",      "ver/"};
 inline constexpr std::string_view bookkeeping_prefixes[] = {"pos/", "stop/"};
 
 // Posted movements per account with effective dates in [from, to] (empty: unbounded), summed in

@@ -1,0 +1,104 @@
+#pragma once
+// Invoices and bills, numbering series and payments: three aggregates (routing keys invoice_id,
+// series_key "<book>/<series>" and payment_id), joined by process managers
+// (consumers/billing_manager.h) that turn events into commands. Saga state lives here: a payment
+// knows its pending allocations, an invoice answers every allocation with an event (applied or
+// declined), so a failure is something the saga sees, never something it has to remember.
+//
+// Totals (one rounding rule, recorded in the events so no report recomputes them): per line,
+//   amount = quantity_milli * unit_price_minor / 1000, rounded half away from zero;
+//   prices without tax: net = amount, tax = net * rate_bp / 10000 (rounded), gross = net + tax;
+//   prices with tax:    gross = amount, net = gross * 10000 / (10000 + rate_bp) (rounded),
+//                       tax = gross - net.
+// Invoice totals are the sums of the lines. A credit note's net and tax split its gross in the
+// invoice's proportion: tax = gross * invoice tax / invoice gross (rounded), net = gross - tax.
+// Outstanding = gross - credit notes - applied allocations (+ reversed allocations).
+//
+// Lifecycle: draft -> issuing (number asked for) -> issued -> partially paid -> paid; void from
+// draft, or from issued while nothing is allocated or credited. The number comes from the series
+// aggregate: gapless and strictly increasing per series; the invoice id stays the idempotency key.
+//
+// decide checks rules in this fixed order and returns the first that is broken:
+//   create_invoice:  invoice_id_invalid, billing_book_id_invalid, invoice_direction_invalid,
+//                    counterparty_invalid, billing_currency_invalid, document_date_invalid
+//                    (issue_date), due_date_invalid (malformed, before the issue date, given
+//                    with terms, terms above the limit), series_id_invalid,
+//                    billing_memo_too_long, invoice_lines_invalid, per line:
+//                    line_description_invalid, line_quantity_invalid, line_price_invalid,
+//                    line_tax_rate_invalid, line_account_invalid; billing_amount_overflow;
+//                    invoice_already_exists.
+//   issue_invoice:   invoice_id_invalid, invoice_not_found, invoice_void, invoice_not_draft.
+//   record_invoice_number: invoice_id_invalid, invoice_not_found, invoice_not_issuing,
+//                    series_mismatch.
+//   void_invoice:    invoice_id_invalid, billing_memo_too_long, invoice_not_found, invoice_void,
+//                    invoice_number_pending, invoice_has_allocations.
+//   credit_invoice:  invoice_id_invalid, credit note id: invoice_id_invalid (at
+//                    credit_note_id), billing_amount_invalid, document_date_invalid,
+//                    billing_memo_too_long, invoice_not_found, invoice_void, invoice_not_issued,
+//                    credit_note_exists, too_many_allocations (credit notes),
+//                    credit_exceeds_outstanding.
+//   apply_allocation (from the payment's saga): invoice_id_invalid; every other failure is an
+//                    allocation_declined event carrying the code it would have had:
+//                    invoice_not_found, invoice_void, invoice_not_issued,
+//                    billing_currency_mismatch, billing_amount_invalid, too_many_allocations,
+//                    allocation_exceeds_outstanding. A repeated allocation_id is applied once.
+//   reverse_allocation: invoice_id_invalid, invoice_not_found, allocation_not_found.
+//   assign_number:   series_key_invalid, invoice_id_invalid; an invoice that already has a
+//                    number of this series gets the same number again (no new number).
+//   receive_payment: payment_id_invalid, billing_book_id_invalid, payment_direction_invalid,
+//                    counterparty_invalid, billing_amount_invalid, billing_currency_invalid,
+//                    document_date_invalid, bank_account_invalid, billing_memo_too_long
+//                    (method), payment_already_exists.
+//   allocate_payment: payment_id_invalid, allocations_invalid, per allocation:
+//                    invoice_id_invalid (allocation_id, invoice_id), billing_amount_invalid;
+//                    payment_not_found, payment_returned, per allocation: allocation_id_exists
+//                    (also twice in one command); too_many_allocations,
+//                    allocation_exceeds_unallocated (the sum).
+//   confirm_allocation / release_allocation: payment_id_invalid, payment_not_found,
+//                    allocation_not_found, allocation_not_pending.
+//   refund_payment:  payment_id_invalid, invoice_id_invalid (refund_id), billing_amount_invalid,
+//                    document_date_invalid, payment_not_found, payment_returned,
+//                    refund_id_exists, refund_exceeds_unallocated.
+//   return_payment:  payment_id_invalid, billing_memo_too_long, document_date_invalid,
+//                    payment_not_found, payment_returned, payment_has_pending_allocations.
+// decide is pure; evolve never fails and never decides.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aggregates/ledger.h"
+#include "daybook.pb.h"
+#include "events/keyed_state.h"
+#include "events/result.h"
+
+namespace daybook::aggregates::billing {
+
+// True when the envelope carries an invoice, series or payment command (event).
+bool is_command(const v1::CommandEnvelope& command);
+bool is_event(const v1::EventEnvelope& event);
+
+// The events a command decides: payload, stream_id and effective_date set (the effective date is
+// the document's date; empty means the processor's business date).
+result<std::vector<v1::EventEnvelope>> decide(const v1::CommandEnvelope& command, const events::keyed_state& state,
+                                              const decide_context& ctx);
+void evolve(events::keyed_state& state, const v1::EventEnvelope& event);
+
+// Line totals under the rule above; nullopt when a figure would not fit in int64.
+struct line_amounts {
+    std::int64_t net = 0, tax = 0, gross = 0;
+};
+std::optional<line_amounts> line_totals(const v1::InvoiceLine& line, bool prices_include_tax);
+
+std::optional<v1::InvoiceState> find_invoice(const events::keyed_state& state, const std::string& invoice_id);
+std::optional<v1::PaymentState> find_payment(const events::keyed_state& state, const std::string& payment_id);
+
+// Stream ids: "invoice/<id>", "series/<key>", "payment/<id>".
+std::string invoice_stream(const std::string& invoice_id);
+std::string series_stream(const std::string& series_key);
+std::string payment_stream(const std::string& payment_id);
+
+// An invoice's status from its figures (issued, partially paid, paid).
+v1::InvoiceStatus status_of(const v1::InvoiceState& invoice);
+
+}  // namespace daybook::aggregates::billing
