@@ -95,6 +95,17 @@ int main(int argc, char** argv) {
     query_common(q_digest);
     q_balance->add_option("--as-of", query_args.as_of, "balance at the end of this effective date (YYYY-MM-DD)");
     q_tb->add_option("--as-of", query_args.as_of, "trial balance at the end of this effective date");
+    auto* q_invoices = query->add_subcommand("invoices", "invoices and bills of a book: status, number, gross, outstanding");
+    query_common(q_invoices);
+    q_invoices->add_option("--book", query_args.book)->required();
+    auto* q_aging = query->add_subcommand("aging", "AR or AP aging as of a date: current, 1-30, 31-60, 61-90, over 90 days");
+    query_common(q_aging);
+    q_aging->add_option("--book", query_args.book)->required();
+    q_aging->add_option("--direction", query_args.direction, "customer (AR) or supplier (AP)")->check(CLI::IsMember({"customer", "supplier"}))->capture_default_str();
+    q_aging->add_option("--as-of", query_args.as_of, "YYYY-MM-DD")->required();
+    auto* q_reconcile = query->add_subcommand("reconcile", "control accounts against open items and unallocated payments (exit 1 on a difference)");
+    query_common(q_reconcile);
+    q_reconcile->add_option("--book", query_args.book)->required();
     auto* q_holds = query->add_subcommand("holds", "holds of a book: open, captured, released, expired");
     query_common(q_holds);
     q_holds->add_option("--book", query_args.book)->required();

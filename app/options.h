@@ -87,6 +87,7 @@ struct query_args {
     int wait_ms = 10000;
     std::string as_of;       // YYYY-MM-DD: balances as of that effective date
     std::string from, to;    // income statement range
+    std::string direction = "customer";  // aging: customer (AR) or supplier (AP)
 };
 int run_query(const options& o, const query_args& a);
 int run_status(const options& o, const std::string& format);

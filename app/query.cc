@@ -8,6 +8,7 @@
 #include "events/int128.h"
 #include "app/options.h"
 #include "events/codec.h"
+#include "projections/billing_projection.h"
 #include "projections/ledger_projection.h"
 
 namespace daybook::app {
@@ -99,6 +100,75 @@ int128 rolled_up(const std::vector<v1::ProjectedAccount>& accounts, const std::s
         else if (a.parent_account_id() == id) sum += rolled_up(accounts, a.account_id());
     }
     return sum;
+}
+
+// Currency scales of a book's accounts (billing documents carry a currency, not a scale).
+std::uint32_t scale_of(const projections::store& s, const std::string& book, const std::string& currency) {
+    for (const auto& acc : projections::list_accounts(s, book, "", 1000))
+        if (acc.currency() == currency) return acc.scale();
+    return 2;
+}
+
+int invoices(const projections::store& s, const query_args& a, bool json) {
+    auto list = projections::list_invoices(s, a.book, v1::INVOICE_DIRECTION_UNSPECIFIED);
+    if (json) {
+        for (const auto& inv : list) std::printf("%s\n", json_of(inv).c_str());
+        return 0;
+    }
+    std::printf("%-20s %-9s %-14s %6s %-12s %-10s %-10s %-4s %14s %14s  %s\n", "invoice", "direction", "counterparty", "number",
+                "series", "issued", "due", "ccy", "gross", "outstanding", "status");
+    for (const auto& inv : list) {
+        const auto& d = inv.draft();
+        auto scale = scale_of(s, a.book, d.currency());
+        std::printf("%-20.20s %-9s %-14.14s %6llu %-12.12s %-10s %-10s %-4s %14s %14s  %s\n", d.invoice_id().c_str(),
+                    d.direction() == v1::INVOICE_DIRECTION_CUSTOMER ? "customer" : "supplier", d.counterparty_id().c_str(),
+                    static_cast<unsigned long long>(inv.number()), d.series_key().substr(d.series_key().find('/') + 1).c_str(),
+                    d.issue_date().c_str(), d.due_date().c_str(), d.currency().c_str(), amount(d.gross_minor(), scale).c_str(),
+                    amount(inv.outstanding_minor(), scale).c_str(), v1::InvoiceStatus_Name(inv.status()).substr(15).c_str());
+    }
+    return 0;
+}
+
+int aging(const projections::store& s, const query_args& a, bool json) {
+    auto direction = a.direction == "supplier" ? v1::INVOICE_DIRECTION_SUPPLIER : v1::INVOICE_DIRECTION_CUSTOMER;
+    auto rows = projections::aging(s, a.book, direction, a.as_of);
+    if (!json)
+        std::printf("%s aging of %s as of %s\n%-16s %-4s %12s %12s %12s %12s %12s %14s %14s\n",
+                    direction == v1::INVOICE_DIRECTION_CUSTOMER ? "AR" : "AP", a.book.c_str(), a.as_of.c_str(), "counterparty",
+                    "ccy", "current", "1-30", "31-60", "61-90", "over 90", "total", "unallocated");
+    for (const auto& r : rows) {
+        if (json) {
+            std::printf("{\"counterparty\":\"%s\",\"currency\":\"%s\",\"current\":\"%s\",\"days_1_30\":\"%s\",\"days_31_60\":\"%s\","
+                        "\"days_61_90\":\"%s\",\"over_90\":\"%s\",\"total\":\"%s\",\"unallocated\":\"%s\"}\n",
+                        r.counterparty.c_str(), r.currency.c_str(), to_decimal(r.current).c_str(), to_decimal(r.days_1_30).c_str(),
+                        to_decimal(r.days_31_60).c_str(), to_decimal(r.days_61_90).c_str(), to_decimal(r.over_90).c_str(),
+                        to_decimal(r.total).c_str(), to_decimal(r.unallocated).c_str());
+            continue;
+        }
+        auto scale = scale_of(s, a.book, r.currency);
+        std::printf("%-16.16s %-4s %12s %12s %12s %12s %12s %14s %14s\n", r.counterparty.c_str(), r.currency.c_str(),
+                    amount(r.current, scale).c_str(), amount(r.days_1_30, scale).c_str(), amount(r.days_31_60, scale).c_str(),
+                    amount(r.days_61_90, scale).c_str(), amount(r.over_90, scale).c_str(), amount(r.total, scale).c_str(),
+                    amount(r.unallocated, scale).c_str());
+    }
+    return 0;
+}
+
+// Exit 1 when a control account differs from its documents.
+int reconcile(const projections::store& s, const query_args& a, bool json) {
+    auto r = projections::reconcile(s, a.book);
+    for (const auto& l : r.lines) {
+        if (json)
+            std::printf("{\"what\":\"%s\",\"currency\":\"%s\",\"ledger\":\"%s\",\"documents\":\"%s\",\"difference\":\"%s\"}\n",
+                        l.what.c_str(), l.currency.c_str(), to_decimal(l.ledger).c_str(), to_decimal(l.documents).c_str(),
+                        to_decimal(l.difference()).c_str());
+        else
+            std::printf("%-18s %-4s ledger %16s  documents %16s  difference %14s\n", l.what.c_str(), l.currency.c_str(),
+                        to_decimal(l.ledger).c_str(), to_decimal(l.documents).c_str(), to_decimal(l.difference()).c_str());
+    }
+    for (const auto& f : r.in_flight) std::printf("in flight: %s\n", f.c_str());
+    if (!json) std::printf("%s\n", r.balanced() ? "control accounts agree with the documents" : "DIFFERENCE: see above");
+    return r.balanced() ? 0 : 1;
 }
 
 int holds(const projections::store& s, const query_args& a, bool json) {
@@ -221,6 +291,12 @@ int run_query(const options& o, const query_args& a) {
             for (const auto& acc : projections::accounts_as_of(store, a.book, a.as_of))
                 if (acc.account_id() == a.account) b = acc;
         print_accounts({*b}, json);
+    } else if (a.what == "invoices") {
+        return invoices(store, a, json);
+    } else if (a.what == "aging") {
+        return aging(store, a, json);
+    } else if (a.what == "reconcile") {
+        return reconcile(store, a, json);
     } else if (a.what == "holds") {
         return holds(store, a, json);
     } else if (a.what == "balance-sheet") {
