@@ -36,8 +36,8 @@ int run_serve(const options& o, const std::string& roles) {
     bool with_scheduler = with_projector && roles.find("scheduler") != std::string::npos;
     // The billing process managers (consumers/billing_manager.h) need no store.
     bool with_billing = roles.find("billing") != std::string::npos;
-    if (!with_processor && !with_projector) {
-        std::fprintf(stderr, "daybook serve: --roles must name processor and/or projector\n");
+    if (!with_processor && !with_projector && !with_billing) {
+        std::fprintf(stderr, "daybook serve: --roles must name processor, projector and/or billing\n");
         return 2;
     }
     std::signal(SIGTERM, on_signal);

@@ -96,7 +96,8 @@ function h(tag, attrs, ...children) {
 }
 
 // A table with a caption and column headers; `columns` items are "Label" or ["Label", "num"].
-function table(testid, caption, columns, rows, emptyText = 'Nothing to show.') {
+// `foot` rows (totals) go into a <tfoot>, shown only when there are body rows.
+function table(testid, caption, columns, rows, emptyText = 'Nothing to show.', foot = []) {
   const head = columns.map((c) => {
     const [label, cls] = Array.isArray(c) ? c : [c, undefined];
     return h('th', { scope: 'col', class: cls }, label);
@@ -106,15 +107,8 @@ function table(testid, caption, columns, rows, emptyText = 'Nothing to show.') {
   return h('div', { class: 'scroll' }, h('table', { testid },
     caption ? h('caption', {}, caption) : null,
     h('thead', {}, h('tr', {}, head)),
-    h('tbody', {}, body)));
-}
-
-// Objects of unknown shape as a table: one column per key seen.
-function genericTable(testid, caption, items) {
-  const keys = [...new Set(items.flatMap((item) => Object.keys(item ?? {})))];
-  const cell = (v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v ?? ''));
-  const rows = items.map((item) => h('tr', {}, keys.map((k) => h('td', {}, cell(item?.[k])))));
-  return table(testid, caption, keys.length ? keys : ['Details'], rows, 'None.');
+    h('tbody', {}, body),
+    rows.length && foot.length ? h('tfoot', {}, foot) : null));
 }
 
 function link(hash, text, testid, attrs = {}) {
@@ -273,7 +267,7 @@ async function viewBooks() {
 
 function bookHeader(book, active, title) {
   const tabs = [['trial-balance', 'Trial balance'], ['holds', 'Holds'], ['balance-sheet', 'Balance sheet'],
-    ['income-statement', 'Income statement']];
+    ['income-statement', 'Income statement'], ['invoices', 'Invoices'], ['payments', 'Payments'], ['aging', 'Aging']];
   return [
     h('p', { class: 'crumbs' }, link('/', 'Books'), ' / ', h('span', { testid: 'book-id' }, book)),
     h('nav', { class: 'tabs', 'aria-label': `Book ${book}` }, tabs.map(([key, label]) =>
@@ -524,6 +518,374 @@ async function viewIncomeStatement(ctx, book) {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Invoices, bills, payments, aging and the control-account reconciliation.
+
+// Documents carry a currency but no scale: they take the scale of the book's accounts in that
+// currency, else this one (most currencies have cents), so they still read as money.
+const DOCUMENT_SCALE_DEFAULT = 2;
+const INVOICE_FILTERS = [['', 'All'], ['customer', 'Customer invoices (AR)'], ['supplier', 'Supplier bills (AP)']];
+const AGING_DIRECTIONS = [['customer', 'Receivables (customers)'], ['supplier', 'Payables (suppliers)']];
+// Columns of an aging row, in the order the buckets age.
+const AGING_COLUMNS = [['current', 'Current'], ['days_1_30', '1–30 days'], ['days_31_60', '31–60 days'],
+  ['days_61_90', '61–90 days'], ['over_90', 'Over 90 days'], ['total', 'Total'], ['unallocated', 'Unallocated payments']];
+
+async function documentScales(book) {
+  const scale = currencyScales((await listAccounts(book)).accounts);
+  return (currency) => scale(currency) ?? DOCUMENT_SCALE_DEFAULT;
+}
+
+// Today in the browser's time zone, as YYYY-MM-DD (what a person means by "today").
+function today() {
+  const d = new Date();
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}
+
+// An exact decimal without trailing zeros: (2500, 3) -> "2.5" (quantities, tax rates).
+function trimmedDecimal(value, scale) {
+  return formatMinor(value, scale).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+}
+
+function directionName(direction) {
+  return enumName(direction, /^(INVOICE|PAYMENT)_DIRECTION_/);
+}
+
+// "northwind/default" #7 -> "7", other series -> "export 7"; "" until the series has answered.
+function invoiceNumber(inv, book) {
+  if (big(inv.number) === 0n) return '';
+  const series = inv.draft?.series_key ?? '';
+  const name = series.startsWith(`${book}/`) ? series.slice(book.length + 1) : series;
+  return name && name !== 'default' ? `${name} ${inv.number}` : String(inv.number);
+}
+
+// Issued, something still owed, and due before `day`.
+function overdue(inv, day) {
+  const open = ['INVOICE_STATUS_ISSUED', 'INVOICE_STATUS_PARTIALLY_PAID'].includes(inv.status);
+  return open && big(inv.outstanding_minor) > 0n && (inv.draft?.due_date ?? '') !== '' && inv.draft.due_date < day;
+}
+
+function statusCell(text, cls, testid) {
+  return h('td', { testid }, h('span', { class: `status ${cls ?? ''}` }, text));
+}
+
+function invoiceStatusCell(inv, late, testid) {
+  const status = enumName(inv.status, 'INVOICE_STATUS_');
+  const cls = { paid: 'ok', void: 'muted', draft: 'muted', issuing: 'muted' }[status] ?? (late ? 'bad' : undefined);
+  return statusCell(late ? `${status}, overdue` : status, cls, testid);
+}
+
+function entryLink(book, entryId, testid) {
+  return link(path('books', book, 'entries', entryId), entryId, testid, { class: 'id' });
+}
+
+function invoiceRow(book, inv, scale, day) {
+  const d = inv.draft ?? {};
+  const id = d.invoice_id ?? '';
+  const s = scale(d.currency);
+  const late = overdue(inv, day);
+  return h('tr', { testid: `invoice-row-${id}`, class: inv.status === 'INVOICE_STATUS_VOID' ? 'closed' : undefined },
+    h('td', { class: 'num', testid: `invoice-number-${id}` }, invoiceNumber(inv, book) || '—'),
+    h('th', { scope: 'row' }, link(path('books', book, 'invoices', id), id, `invoice-link-${id}`)),
+    h('td', {}, directionName(d.direction)),
+    h('td', {}, d.counterparty_id ?? ''),
+    h('td', { class: 'nowrap' }, d.issue_date ?? ''),
+    h('td', { class: 'nowrap' }, d.due_date ?? ''),
+    h('td', {}, d.currency ?? ''),
+    amount(d.gross_minor, s, `invoice-gross-${id}`),
+    amount(inv.outstanding_minor, s, `invoice-outstanding-${id}`),
+    invoiceStatusCell(inv, late, `invoice-status-${id}`));
+}
+
+// Links that set one query parameter, the current one marked.
+function segmented(testid, label, options, current, hrefOf) {
+  return h('nav', { class: 'segmented', 'aria-label': label, testid }, options.map(([value, text]) =>
+    link(hrefOf(value), text, `${testid}-${value || 'all'}`, { 'aria-current': value === current ? 'page' : undefined })));
+}
+
+async function viewInvoices(ctx, book) {
+  const wanted = ctx.query.get('direction') ?? '';
+  const direction = INVOICE_FILTERS.some(([v]) => v === wanted) ? wanted : '';
+  const [data, scale] = await Promise.all([api(bookApi(book, 'invoices'), { direction }), documentScales(book)]);
+  const invoices = data.invoices ?? [];
+  const day = today();
+  const here = path('books', book, 'invoices');
+  const late = invoices.filter((inv) => overdue(inv, day)).length;
+  return {
+    name: 'invoices', title: `Invoices · ${book}`, book,
+    node: [
+      bookHeader(book, 'invoices', 'Invoices and bills'),
+      segmented('invoices-filter', 'Direction', INVOICE_FILTERS, direction, (v) => withQuery(here, { direction: v })),
+      table('invoices-table', `${invoices.length} document(s)` + (late ? `, ${late} overdue as of ${day}` : ''),
+        [['Number', 'num'], 'Invoice', 'Direction', 'Counterparty', 'Issued', 'Due', 'Currency', ['Gross', 'num'],
+          ['Outstanding', 'num'], 'Status'], invoices.map((inv) => invoiceRow(book, inv, scale, day)),
+        direction ? `No ${direction} documents.` : 'No invoices or bills yet.'),
+    ],
+  };
+}
+
+function invoiceLineRow(book, line, i, s, customer) {
+  const account = line.account_id
+    ? link(path('books', book, 'accounts', line.account_id, 'statement'), line.account_id)
+    : h('span', { class: 'name' }, customer ? 'revenue role' : 'expense role');
+  return h('tr', { testid: `invoice-line-${i}` },
+    h('td', { class: 'num' }, String(i + 1)),
+    h('td', {}, line.description ?? ''),
+    h('td', { class: 'num' }, trimmedDecimal(line.quantity_milli, 3)),
+    amount(line.unit_price_minor, s),
+    h('td', { class: 'num' }, `${trimmedDecimal(line.tax_rate_bp ?? 0, 2)} %`),
+    h('td', {}, account),
+    amount(line.net_minor, s), amount(line.tax_minor, s), amount(line.gross_minor, s));
+}
+
+function invoiceLines(book, d, s) {
+  const customer = d.direction === 'INVOICE_DIRECTION_CUSTOMER';
+  const rows = (d.lines ?? []).map((line, i) => invoiceLineRow(book, line, i, s, customer));
+  const foot = h('tr', { class: 'total' }, h('th', { scope: 'row', colspan: 6 }, 'Totals'),
+    amount(d.net_minor, s, 'invoice-net'), amount(d.tax_minor, s, 'invoice-tax'), amount(d.gross_minor, s, 'invoice-gross'));
+  return table('invoice-lines', d.prices_include_tax ? 'Lines (prices include tax)' : 'Lines',
+    [['#', 'num'], 'Description', ['Quantity', 'num'], ['Unit price', 'num'], ['Tax rate', 'num'], 'Account',
+      ['Net', 'num'], ['Tax', 'num'], ['Gross', 'num']], rows, 'No lines.', [foot]);
+}
+
+function invoiceAllocations(book, inv, s) {
+  const rows = (inv.allocations ?? []).map((a) => h('tr', { testid: `invoice-allocation-${a.allocation_id}`,
+    class: a.reversed ? 'closed' : undefined },
+  h('td', { class: 'id' }, a.allocation_id ?? ''),
+  h('td', {}, link(path('books', book, 'payments', a.payment_id), a.payment_id, 'allocation-payment-link')),
+  h('td', { class: 'nowrap' }, a.date ?? ''),
+  amount(a.amount_minor, s),
+  h('td', {}, a.reversed ? `reversed ${a.reversed_date ?? ''}`.trim() : 'applied'),
+  h('td', {}, entryLink(book, `alloc:${a.payment_id}:${a.allocation_id}`))));
+  return table('invoice-allocations', 'Payments allocated', ['Allocation', 'Payment', 'Date', ['Amount', 'num'],
+    'State', 'Ledger entry'], rows, 'No payment allocated yet.');
+}
+
+function invoiceCredits(book, inv, s) {
+  const id = inv.draft?.invoice_id ?? '';
+  const rows = (inv.credits ?? []).map((c) => h('tr', { testid: `invoice-credit-${c.credit_note_id}` },
+    h('td', { class: 'id' }, c.credit_note_id ?? ''),
+    h('td', { class: 'nowrap' }, c.date ?? ''),
+    amount(c.gross_minor, s),
+    h('td', {}, entryLink(book, `cn:${id}:${c.credit_note_id}`))));
+  return table('invoice-credits', 'Credit notes', ['Credit note', 'Date', ['Gross', 'num'], 'Ledger entry'], rows,
+    'No credit notes.');
+}
+
+// Gross less credit notes less allocations still standing: what the outstanding amount is made of.
+function invoiceTotals(inv, s) {
+  const credited = (inv.credits ?? []).reduce((sum, c) => sum + big(c.gross_minor), 0n);
+  const paid = (inv.allocations ?? []).filter((a) => !a.reversed).reduce((sum, a) => sum + big(a.amount_minor), 0n);
+  const text = (value, testid) => h('span', { class: 'num', testid, 'data-minor': big(value).toString() },
+    formatMinor(value, s));
+  return facts('invoice-totals', [
+    ['Gross', text(inv.draft?.gross_minor)],
+    ['Credited', text(credited, 'invoice-credited')],
+    ['Paid (allocated)', text(paid, 'invoice-paid')],
+    ['Outstanding', text(inv.outstanding_minor, 'invoice-outstanding')],
+  ]);
+}
+
+async function viewInvoice(ctx, book, invoiceId) {
+  const inv = await api(path('v1', 'invoices', invoiceId));
+  const d = inv.draft ?? {};
+  if (d.book_id && d.book_id !== book) return { redirect: path('books', d.book_id, 'invoices', invoiceId) };
+  const s = (await documentScales(book))(d.currency);
+  const number = invoiceNumber(inv, book);
+  const posted = number !== '' && big(d.gross_minor) !== 0n;
+  const voided = inv.status === 'INVOICE_STATUS_VOID';
+  const kind = d.direction === 'INVOICE_DIRECTION_SUPPLIER' ? 'Bill' : 'Invoice';
+  return {
+    name: 'invoice', title: `${kind} ${invoiceId} · ${book}`, book,
+    node: [
+      bookHeader(book, null, `${kind} ${invoiceId}${number ? ' · number ' + number : ''}`),
+      h('p', {}, link(withQuery(path('books', book, 'invoices'), { direction: directionName(d.direction) }),
+        `« All ${d.direction === 'INVOICE_DIRECTION_SUPPLIER' ? 'supplier bills' : 'customer invoices'}`, 'invoice-back')),
+      h('div', { class: 'columns' },
+        facts('invoice-facts', [
+          ['Number', number || 'not numbered yet', 'invoice-number'],
+          ['Status', enumName(inv.status, 'INVOICE_STATUS_') + (overdue(inv, today()) ? ', overdue' : ''), 'invoice-status'],
+          ['Direction', directionName(d.direction)],
+          ['Counterparty', d.counterparty_id ?? '', 'invoice-counterparty'],
+          ['Currency', `${d.currency ?? ''} (scale ${s})`],
+          ['Issue date', d.issue_date ?? ''],
+          ['Due date', d.due_date ?? ''],
+          d.memo ? ['Memo', d.memo] : null,
+          voided ? ['Voided', inv.voided_date ?? ''] : null,
+          posted ? ['Ledger entry', entryLink(book, `inv:${invoiceId}`, 'invoice-entry-link')] : null,
+          posted && voided ? ['Void entry', entryLink(book, `inv:${invoiceId}:void`, 'invoice-void-entry-link')] : null,
+        ]),
+        invoiceTotals(inv, s)),
+      invoiceLines(book, d, s),
+      invoiceAllocations(book, inv, s),
+      invoiceCredits(book, inv, s),
+    ],
+  };
+}
+
+// What a payment's allocations and refunds left: pending allocations are still the payment's.
+function paymentStatus(p) {
+  if (p.returned) return [`returned ${p.returned_date ?? ''}`.trim(), 'bad'];
+  if ((p.allocations ?? []).some((a) => a.state === 'ALLOCATION_STATE_PENDING')) return ['allocation pending', 'muted'];
+  if (big(p.unallocated_minor) === 0n) return ['settled', 'ok'];
+  return [big(p.unallocated_minor) === big(p.payment?.amount_minor) ? 'unallocated' : 'partly allocated', undefined];
+}
+
+function paymentRow(book, p, scale) {
+  const pay = p.payment ?? {};
+  const id = pay.payment_id ?? '';
+  const s = scale(pay.currency);
+  const [status, cls] = paymentStatus(p);
+  return h('tr', { testid: `payment-row-${id}`, class: p.returned ? 'closed' : undefined },
+    h('th', { scope: 'row' }, link(path('books', book, 'payments', id), id, `payment-link-${id}`)),
+    h('td', {}, directionName(pay.direction)),
+    h('td', {}, pay.counterparty_id ?? ''),
+    h('td', { class: 'nowrap' }, pay.date ?? ''),
+    h('td', {}, pay.method ?? ''),
+    h('td', {}, pay.currency ?? ''),
+    amount(pay.amount_minor, s, `payment-amount-${id}`),
+    amount(p.unallocated_minor, s, `payment-unallocated-${id}`),
+    amount(p.refunded_minor, s),
+    statusCell(status, cls, `payment-status-${id}`));
+}
+
+async function viewPayments(ctx, book) {
+  const [data, scale] = await Promise.all([api(bookApi(book, 'payments')), documentScales(book)]);
+  const payments = data.payments ?? [];
+  return {
+    name: 'payments', title: `Payments · ${book}`, book,
+    node: [
+      bookHeader(book, 'payments', 'Payments received and sent'),
+      table('payments-table', `${payments.length} payment(s)`, ['Payment', 'Direction', 'Counterparty', 'Date', 'Method',
+        'Currency', ['Amount', 'num'], ['Unallocated', 'num'], ['Refunded', 'num'], 'Status'],
+      payments.map((p) => paymentRow(book, p, scale)), 'No payments yet.'),
+    ],
+  };
+}
+
+function paymentAllocations(book, p, s) {
+  const payment = p.payment?.payment_id ?? '';
+  const rows = (p.allocations ?? []).map((a) => {
+    const state = enumName(a.state, 'ALLOCATION_STATE_');
+    return h('tr', { testid: `payment-allocation-${a.allocation_id}`, class: state === 'released' || state === 'returned' ? 'closed' : undefined },
+      h('td', { class: 'id' }, a.allocation_id ?? ''),
+      h('td', {}, link(path('books', book, 'invoices', a.invoice_id), a.invoice_id, 'allocation-invoice-link')),
+      amount(a.amount_minor, s),
+      statusCell(state, { confirmed: 'ok', pending: 'muted', released: 'bad' }[state]),
+      h('td', {}, a.reason ?? ''),
+      h('td', {}, state === 'confirmed' || state === 'returned' ? entryLink(book, `alloc:${payment}:${a.allocation_id}`) : ''));
+  });
+  return table('payment-allocations', 'Allocations to invoices', ['Allocation', 'Invoice', ['Amount', 'num'], 'State',
+    'Reason', 'Ledger entry'], rows, 'Not allocated to any invoice yet.');
+}
+
+async function viewPayment(ctx, book, paymentId) {
+  const p = await api(path('v1', 'payments', paymentId));
+  const pay = p.payment ?? {};
+  if (pay.book_id && pay.book_id !== book) return { redirect: path('books', pay.book_id, 'payments', paymentId) };
+  const s = (await documentScales(book))(pay.currency);
+  const money = (value, testid) => h('span', { testid, 'data-minor': big(value).toString() }, formatMinor(value, s));
+  const bank = pay.bank_account_id
+    ? link(path('books', book, 'accounts', pay.bank_account_id, 'statement'), pay.bank_account_id) : 'the bank role\u2019s account';
+  const refunds = p.refund_ids ?? [];
+  return {
+    name: 'payment', title: `Payment ${paymentId} · ${book}`, book,
+    node: [
+      bookHeader(book, null, `Payment ${paymentId}`),
+      h('p', {}, link(path('books', book, 'payments'), '« All payments', 'payment-back')),
+      facts('payment-facts', [
+        ['Direction', directionName(pay.direction), 'payment-direction'],
+        ['Counterparty', pay.counterparty_id ?? '', 'payment-counterparty'],
+        ['Date', pay.date ?? ''],
+        ['Method', pay.method ?? ''],
+        ['Bank account', bank],
+        ['Amount', money(pay.amount_minor, 'payment-amount'), null],
+        ['Unallocated', money(p.unallocated_minor, 'payment-unallocated')],
+        ['Refunded', money(p.refunded_minor, 'payment-refunded')],
+        refunds.length ? ['Refunds', refunds.join(', ')] : null,
+        ['Status', paymentStatus(p)[0], 'payment-status'],
+        ['Ledger entry', entryLink(book, `pay:${paymentId}`, 'payment-entry-link')],
+        p.returned ? ['Return entry', entryLink(book, `ret:${paymentId}`)] : null,
+      ]),
+      paymentAllocations(book, p, s),
+    ],
+  };
+}
+
+function agingForm(book, direction, asOf) {
+  const here = path('books', book, 'aging');
+  return h('div', { class: 'toolbar' },
+    segmented('aging-direction', 'Receivables or payables', AGING_DIRECTIONS, direction,
+      (v) => withQuery(here, { direction: v, as_of: asOf })),
+    h('form', { class: 'inline', testid: 'aging-form', onsubmit: (event) => {
+      event.preventDefault();
+      navigate(withQuery(here, { direction, as_of: event.target.elements['aging-as-of'].value }));
+    } }, field('As of', 'aging-as-of', asOf, { type: 'date', required: true }),
+    h('button', { type: 'submit', testid: 'aging-submit' }, 'Show')));
+}
+
+// One row per counterparty and currency, then a total per currency (sums of exact minor units).
+function agingTable(rows, scale) {
+  const body = rows.map((r) => h('tr', { testid: `aging-row-${r.counterparty}-${r.currency}` },
+    h('th', { scope: 'row' }, r.counterparty ?? ''), h('td', {}, r.currency ?? ''),
+    AGING_COLUMNS.map(([key]) => amount(r[key], scale(r.currency)))));
+  const currencies = [...new Set(rows.map((r) => r.currency))].sort();
+  const foot = currencies.map((currency) => {
+    const mine = rows.filter((r) => r.currency === currency);
+    return h('tr', { class: 'total', testid: `aging-total-${currency}` },
+      h('th', { scope: 'row' }, 'Total'), h('td', {}, currency),
+      AGING_COLUMNS.map(([key]) => amount(mine.reduce((sum, r) => sum + big(r[key]), 0n), scale(currency),
+        `aging-total-${currency}-${key}`)));
+  });
+  return table('aging-table', null, ['Counterparty', 'Currency', ...AGING_COLUMNS.map(([, label]) => [label, 'num'])],
+    body, 'Nothing outstanding and no unallocated payments.', foot);
+}
+
+// The control accounts against the documents. While follow-ups are in flight (numbers, postings,
+// allocations the process managers have not finished) a difference is expected, so say so.
+function reconciliationPanel(recon, scale) {
+  const inFlight = recon.in_flight ?? [];
+  const status = recon.balanced ? 'balanced' : inFlight.length ? 'not balanced yet (in flight)' : 'NOT balanced';
+  const rows = (recon.lines ?? []).map((l) => {
+    const diff = big(l.difference);
+    return h('tr', { testid: `recon-line-${l.what}-${l.currency}` },
+      h('th', { scope: 'row' }, enumName(l.what, '')), h('td', {}, l.currency ?? ''),
+      amount(l.ledger, scale(l.currency)), amount(l.documents, scale(l.currency)),
+      h('td', { class: `num ${diff === 0n ? 'ok' : 'bad'}` },
+        h('span', { 'data-minor': diff.toString() }, formatMinor(diff, scale(l.currency)))));
+  });
+  return h('section', { class: 'panel', testid: 'recon-panel', 'aria-labelledby': 'recon-title' },
+    h('h2', { id: 'recon-title' }, 'Reconciliation of the control accounts'),
+    h('div', { class: 'cards' }, h('div', { class: `card ${recon.balanced ? 'ok' : 'bad'}` },
+      h('span', {}, 'Ledger against documents'), h('strong', { testid: 'recon-status' }, status))),
+    table('recon-table', null, ['Control account', 'Currency', ['Ledger', 'num'], ['Documents', 'num'],
+      ['Difference', 'num']], rows, 'No account is mapped to a control role.'),
+    inFlight.length ? h('div', { testid: 'recon-in-flight' },
+      h('p', { class: 'hint' }, `${inFlight.length} follow-up(s) in flight; the differences settle once they are done:`),
+      h('ul', {}, inFlight.map((f) => h('li', {}, f)))) : h('p', { class: 'hint', testid: 'recon-none-in-flight' },
+      'Nothing in flight: every document is numbered and posted.'));
+}
+
+async function viewAging(ctx, book) {
+  const wanted = ctx.query.get('direction');
+  const direction = AGING_DIRECTIONS.some(([v]) => v === wanted) ? wanted : 'customer';
+  const asOf = ctx.query.get('as_of') || today();
+  const [aging, recon, scale] = await Promise.all([api(bookApi(book, 'aging'), { direction, as_of: asOf }),
+    api(bookApi(book, 'reconciliation')), documentScales(book)]);
+  const what = direction === 'customer' ? 'Receivables' : 'Payables';
+  return {
+    name: 'aging', title: `Aging · ${book}`, book,
+    node: [
+      bookHeader(book, 'aging', `${what} aging as of ${aging.as_of ?? asOf}`),
+      agingForm(book, direction, asOf),
+      h('p', { class: 'hint' }, 'Outstanding amounts by days past the due date; unallocated payments are ' +
+        `${direction === 'customer' ? 'received from customers' : 'sent to suppliers'} and not yet allocated to an invoice.`),
+      agingTable(aging.rows ?? [], scale),
+      reconciliationPanel(recon, scale),
+    ],
+  };
+}
+
 const EVENT_FILTERS = [['Type', 'type'], ['Actor', 'actor'], ['Command id', 'command_id'],
   ['Aggregate stream', 'aggregate']];
 
@@ -610,9 +972,29 @@ async function viewExceptions() {
         (Number(size) > items.length ? `, the first ${items.length} shown` : ''),
       [['Offset', 'num'], 'Key', 'Error', 'From commands partition:offset', ['Bytes', 'num']], dlq,
       'The dead-letter queue is empty.'),
-      genericTable('exceptions-refused', 'Refused postings', data.refused_postings ?? []),
+      refusedTable(data.refused_postings ?? []),
     ],
   };
+}
+
+// A process manager's event id names its document's stream ("invoice/INV-7@3"): link to it.
+function causationLink(eventId) {
+  const m = /^(invoice|payment)\/(.+)@\d+$/.exec(eventId ?? '');
+  if (!m) return h('code', {}, eventId ?? '');
+  return link(path(`${m[1]}s`, m[2]), eventId, 'refused-cause', { class: 'id' });
+}
+
+// Commands of process managers that their target refused: which rule, and the document behind it.
+function refusedTable(items) {
+  const rows = items.map((r) => h('tr', { testid: 'refused-row' },
+    h('td', { class: 'id', testid: 'refused-command' }, r.command_id ?? ''),
+    h('td', {}, r.routing_key ?? ''),
+    h('td', {}, h('code', { testid: 'refused-code' }, r.code_name ?? '')),
+    h('td', {}, r.field ? h('code', {}, r.field) : ''),
+    h('td', { testid: 'refused-detail' }, r.detail ?? ''),
+    h('td', {}, causationLink(r.causation_event_id))));
+  return table('exceptions-refused', `Refused postings of the process managers: ${items.length}`,
+    ['Command', 'Routing key', 'Rule', 'Field', 'Detail', 'Caused by'], rows, 'No refused postings.');
 }
 
 // Counters per second from two samples; a counter that went down (restart) has no rate.
@@ -709,6 +1091,16 @@ const ROUTES = [
   [/^\/books\/([^/]+)\/holds$/, viewHolds],
   [/^\/books\/([^/]+)\/balance-sheet$/, viewBalanceSheet],
   [/^\/books\/([^/]+)\/income-statement$/, viewIncomeStatement],
+  [/^\/books\/([^/]+)\/invoices$/, viewInvoices],
+  [/^\/books\/([^/]+)\/invoices\/([^/]+)$/, viewInvoice],
+  [/^\/books\/([^/]+)\/payments$/, viewPayments],
+  [/^\/books\/([^/]+)\/payments\/([^/]+)$/, viewPayment],
+  [/^\/books\/([^/]+)\/aging$/, viewAging],
+  // A document by id alone (links from the exceptions): its view under its book.
+  [/^\/invoices\/([^/]+)$/, async (ctx, id) => ({
+    redirect: path('books', (await api(path('v1', 'invoices', id))).draft?.book_id ?? '', 'invoices', id) })],
+  [/^\/payments\/([^/]+)$/, async (ctx, id) => ({
+    redirect: path('books', (await api(path('v1', 'payments', id))).payment?.book_id ?? '', 'payments', id) })],
   [/^\/events$/, viewEvents],
   [/^\/exceptions$/, viewExceptions],
   [/^\/status$/, viewStatus],

@@ -1,0 +1,585 @@
+// Invoices, numbering series and payments as specifications: given events, when a command, then
+// events or a rejection (code and field). The rule order is the one in aggregates/billing.h.
+// Also: the process managers' follow-up commands for each event (consumers/billing_manager.h).
+
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "aggregates/billing.h"
+#include "consumers/billing_manager.h"
+#include "events/keyed_state.h"
+#include "events/limits.h"
+
+namespace {
+
+using namespace daybook;
+namespace billing = aggregates::billing;
+using history_t = std::vector<v1::EventEnvelope>;
+
+constexpr std::int64_t now_ms = 1'795'400'000'000;  // 2026-11-23
+
+events::memory_state given(const history_t& history) {
+    events::memory_state state;
+    for (const auto& e : history) billing::evolve(state, e);
+    return state;
+}
+
+result<history_t> when(const history_t& history, const v1::CommandEnvelope& cmd) {
+    auto state = given(history);
+    return billing::decide(cmd, state, aggregates::decide_context{now_ms, "alice"});
+}
+
+template <typename Fill>
+v1::CommandEnvelope command(Fill&& fill) {
+    v1::CommandEnvelope c;
+    c.set_command_id("c");
+    fill(c);
+    return c;
+}
+
+v1::InvoiceLine line(std::int64_t quantity_milli, std::int64_t price, std::uint32_t rate_bp, std::string account = "") {
+    v1::InvoiceLine l;
+    l.set_description("item");
+    l.set_quantity_milli(quantity_milli);
+    l.set_unit_price_minor(price);
+    l.set_tax_rate_bp(rate_bp);
+    l.set_account_id(std::move(account));
+    return l;
+}
+
+v1::CommandEnvelope create(std::function<void(v1::CreateInvoice&)> change = {}) {
+    return command([&](auto& c) {
+        auto* i = c.mutable_create_invoice();
+        i->set_invoice_id("inv-1");
+        i->set_book_id("acme");
+        i->set_direction(v1::INVOICE_DIRECTION_CUSTOMER);
+        i->set_counterparty_id("cust-1");
+        i->set_currency("EUR");
+        i->set_issue_date("2026-11-02");
+        i->set_payment_terms_days(30);
+        *i->add_lines() = line(3000, 1999, 1900);   // 59.97 net, 11.39 tax
+        *i->add_lines() = line(1500, 8000, 1900);   // 120.00 net, 22.80 tax
+        if (change) change(*i);
+    });
+}
+
+// The events of a command that must be accepted.
+history_t accepted(const history_t& history, const v1::CommandEnvelope& cmd) {
+    auto r = when(history, cmd);
+    INFO((r ? std::string("accepted") : std::string(name_of(r.error().code)) + " " + r.error().detail));
+    REQUIRE(r.has_value());
+    return *r;
+}
+
+history_t plus(history_t a, const history_t& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+v1::CommandEnvelope issue(const std::string& id = "inv-1") {
+    return command([&](auto& c) { c.mutable_issue_invoice()->set_invoice_id(id); });
+}
+v1::CommandEnvelope record_number(std::uint64_t n, const std::string& series = "acme/default") {
+    return command([&](auto& c) {
+        c.mutable_record_invoice_number()->set_invoice_id("inv-1");
+        c.mutable_record_invoice_number()->set_series_key(series);
+        c.mutable_record_invoice_number()->set_number(n);
+    });
+}
+v1::CommandEnvelope apply(std::int64_t amount, const std::string& allocation = "a1", const std::string& currency = "EUR",
+                          const std::string& invoice = "inv-1") {
+    return command([&](auto& c) {
+        auto* a = c.mutable_apply_allocation();
+        a->set_invoice_id(invoice);
+        a->set_payment_id("pay-1");
+        a->set_allocation_id(allocation);
+        a->set_amount_minor(amount);
+        a->set_currency(currency);
+        a->set_date("2026-11-10");
+    });
+}
+v1::CommandEnvelope credit(std::int64_t gross, const std::string& id = "cn-1") {
+    return command([&](auto& c) {
+        auto* r = c.mutable_credit_invoice();
+        r->set_invoice_id("inv-1");
+        r->set_credit_note_id(id);
+        r->set_gross_minor(gross);
+        r->set_date("2026-11-12");
+    });
+}
+v1::CommandEnvelope void_invoice() {
+    return command([&](auto& c) { c.mutable_void_invoice()->set_invoice_id("inv-1"); });
+}
+
+history_t drafted() { return accepted({}, create()); }
+history_t issuing() { return plus(drafted(), accepted(drafted(), issue())); }
+history_t issued() { return plus(issuing(), accepted(issuing(), record_number(1))); }
+
+v1::CommandEnvelope receive(std::int64_t amount = 20000, std::function<void(v1::ReceivePayment&)> change = {}) {
+    return command([&](auto& c) {
+        auto* p = c.mutable_receive_payment();
+        p->set_payment_id("pay-1");
+        p->set_book_id("acme");
+        p->set_direction(v1::PAYMENT_DIRECTION_RECEIVED);
+        p->set_counterparty_id("cust-1");
+        p->set_amount_minor(amount);
+        p->set_currency("EUR");
+        p->set_date("2026-11-10");
+        if (change) change(*p);
+    });
+}
+v1::CommandEnvelope allocate(std::vector<std::pair<std::string, std::int64_t>> amounts) {
+    return command([&](auto& c) {
+        auto* a = c.mutable_allocate_payment();
+        a->set_payment_id("pay-1");
+        for (const auto& [id, amount] : amounts) {
+            auto* r = a->add_allocations();
+            r->set_allocation_id(id);
+            r->set_invoice_id("inv-1");
+            r->set_amount_minor(amount);
+        }
+    });
+}
+v1::CommandEnvelope confirm(const std::string& id) {
+    return command([&](auto& c) {
+        c.mutable_confirm_allocation()->set_payment_id("pay-1");
+        c.mutable_confirm_allocation()->set_allocation_id(id);
+    });
+}
+v1::CommandEnvelope release(const std::string& id) {
+    return command([&](auto& c) {
+        c.mutable_release_allocation()->set_payment_id("pay-1");
+        c.mutable_release_allocation()->set_allocation_id(id);
+    });
+}
+v1::CommandEnvelope refund(std::int64_t amount, const std::string& id = "r1") {
+    return command([&](auto& c) {
+        auto* r = c.mutable_refund_payment();
+        r->set_payment_id("pay-1");
+        r->set_refund_id(id);
+        r->set_amount_minor(amount);
+        r->set_date("2026-11-20");
+    });
+}
+v1::CommandEnvelope return_payment() {
+    return command([&](auto& c) {
+        c.mutable_return_payment()->set_payment_id("pay-1");
+        c.mutable_return_payment()->set_date("2026-11-21");
+    });
+}
+
+history_t received() { return accepted({}, receive()); }
+
+#define REQUIRE_REJECTED(decision, expected_code, expected_field)                   \
+    do {                                                                             \
+        auto d_ = (decision);                                                        \
+        REQUIRE_FALSE(d_.has_value());                                               \
+        CHECK(name_of(d_.error().code) == name_of(rejection_code::expected_code));   \
+        CHECK(d_.error().field == (expected_field));                                 \
+    } while (0)
+
+}  // namespace
+
+// ---- Totals ------------------------------------------------------------------------------------
+
+TEST_CASE("line totals: one rounding rule, half away from zero, with and without tax in the price", "[billing]") {
+    auto t = billing::line_totals(line(3000, 1999, 1900), false);
+    REQUIRE(t);
+    CHECK(t->net == 5997);
+    CHECK(t->tax == 1139);  // 1139.43
+    CHECK(t->gross == 7136);
+    auto half = billing::line_totals(line(1000, 50, 1000), false);  // tax 5.0 exactly
+    CHECK(half->tax == 5);
+    auto up = billing::line_totals(line(1500, 1, 0), false);  // 1.5 -> 2 (half away from zero)
+    CHECK(up->net == 2);
+    auto inclusive = billing::line_totals(line(1000, 11900, 1900), true);  // 119.00 gross at 19%
+    CHECK(inclusive->gross == 11900);
+    CHECK(inclusive->net == 10000);
+    CHECK(inclusive->tax == 1900);
+    auto inclusive_odd = billing::line_totals(line(1000, 1000, 700), true);  // 10.00 at 7%: net 9.3458
+    CHECK(inclusive_odd->net == 935);
+    CHECK(inclusive_odd->tax == 65);
+    CHECK_FALSE(billing::line_totals(line(std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::max(), 0), false));
+}
+
+// ---- Invoices ----------------------------------------------------------------------------------
+
+SCENARIO("an invoice is drafted, issued with the next number of its series, and answered by allocations",
+         "[billing][invoice]") {
+    GIVEN("no history") {
+        WHEN("a customer invoice with two lines at 19% is created") {
+            auto events = accepted({}, create());
+            THEN("invoice_drafted carries the per-line and total figures and the due date from the terms") {
+                REQUIRE(events.size() == 1);
+                const auto& d = events[0].invoice_drafted();
+                CHECK(events[0].stream_id() == "invoice/inv-1");
+                CHECK(events[0].effective_date() == "2026-11-02");
+                CHECK(d.net_minor() == 17997);
+                CHECK(d.tax_minor() == 3419);
+                CHECK(d.gross_minor() == 21416);
+                CHECK(d.due_date() == "2026-12-02");
+                CHECK(d.series_key() == "acme/default");
+                CHECK(d.lines(1).gross_minor() == 14280);
+            }
+        }
+    }
+    GIVEN("a draft") {
+        WHEN("it is issued") {
+            auto events = accepted(drafted(), issue());
+            THEN("invoice_issue_requested names the series; the process manager asks the series for a number") {
+                REQUIRE(events[0].has_invoice_issue_requested());
+                CHECK(events[0].invoice_issue_requested().series_key() == "acme/default");
+                events[0].set_stream_id("invoice/inv-1");
+                events[0].set_version(2);
+                auto follow = consumers::billing_follow_ups(events[0]);
+                REQUIRE(follow.size() == 1);
+                CHECK(follow[0].assign_number().series_key() == "acme/default");
+                CHECK(follow[0].command_id() == "pm/invoice/inv-1@2/number");
+                CHECK(follow[0].causation_event_id() == "invoice/inv-1@2");
+            }
+        }
+    }
+    GIVEN("an invoice waiting for its number") {
+        WHEN("the number arrives") {
+            auto events = accepted(issuing(), record_number(7));
+            THEN("invoice_issued carries the number and everything the posting needs") {
+                CHECK(events[0].invoice_issued().number() == 7);
+                CHECK(events[0].invoice_issued().gross_minor() == 21416);
+                auto state = given(plus(issuing(), events));
+                CHECK(billing::find_invoice(state, "inv-1")->status() == v1::INVOICE_STATUS_ISSUED);
+            }
+        }
+        WHEN("a number of another series arrives") {
+            THEN("series_mismatch") { REQUIRE_REJECTED(when(issuing(), record_number(1, "acme/export")), series_mismatch, "record_invoice_number.series_key"); }
+        }
+        WHEN("it is voided") {
+            THEN("invoice_number_pending") { REQUIRE_REJECTED(when(issuing(), void_invoice()), invoice_number_pending, "void_invoice.invoice_id"); }
+        }
+    }
+    GIVEN("an issued invoice of 214.16") {
+        WHEN("allocations of 150.00 then 64.16 are applied") {
+            auto first = accepted(issued(), apply(15000));
+            auto h = plus(issued(), first);
+            auto second = accepted(h, apply(6416, "a2"));
+            THEN("partially paid, then paid") {
+                CHECK(first[0].allocation_applied().outstanding_minor() == 6416);
+                CHECK(billing::find_invoice(given(h), "inv-1")->status() == v1::INVOICE_STATUS_PARTIALLY_PAID);
+                CHECK(billing::find_invoice(given(plus(h, second)), "inv-1")->status() == v1::INVOICE_STATUS_PAID);
+            }
+        }
+        WHEN("an allocation above the outstanding amount, in another currency, or repeated arrives") {
+            THEN("the invoice declines it with an event (the payment's saga compensates), never a rejection") {
+                auto over = accepted(issued(), apply(30000));
+                REQUIRE(over[0].has_allocation_declined());
+                CHECK(over[0].allocation_declined().code_name() == "allocation_exceeds_outstanding");
+                CHECK(accepted(issued(), apply(100, "a1", "USD"))[0].allocation_declined().code_name() == "billing_currency_mismatch");
+                CHECK(accepted(issued(), apply(0))[0].allocation_declined().code_name() == "billing_amount_invalid");
+                auto h = plus(issued(), accepted(issued(), apply(100)));
+                CHECK(accepted(h, apply(100))[0].allocation_declined().code_name() == "allocation_id_exists");
+                auto follow = consumers::billing_follow_ups(over[0]);
+                REQUIRE(follow.size() == 1);
+                CHECK(follow[0].has_release_allocation());
+            }
+        }
+        WHEN("an allocation arrives for an invoice that does not exist, a draft, or a void invoice") {
+            THEN("declined: invoice_not_found, invoice_not_issued, invoice_void") {
+                CHECK(accepted({}, apply(100, "a1", "EUR", "ghost"))[0].allocation_declined().code_name() == "invoice_not_found");
+                CHECK(accepted(drafted(), apply(100))[0].allocation_declined().code_name() == "invoice_not_issued");
+                auto voided = plus(issued(), accepted(issued(), void_invoice()));
+                CHECK(accepted(voided, apply(100))[0].allocation_declined().code_name() == "invoice_void");
+            }
+        }
+        WHEN("a credit note of 50.00 is issued") {
+            auto events = accepted(issued(), credit(5000));
+            THEN("net and tax split in the invoice's proportion, outstanding reduced") {
+                const auto& c = events[0].invoice_credited();
+                CHECK(c.tax_minor() == 798);  // 5000 * 3419 / 21416 = 798.2
+                CHECK(c.net_minor() == 4202);
+                CHECK(c.outstanding_minor() == 16416);
+            }
+        }
+        WHEN("a credit note above the outstanding amount, repeated, zero or undated is issued") {
+            THEN("credit_exceeds_outstanding, credit_note_exists, billing_amount_invalid, document_date_invalid") {
+                REQUIRE_REJECTED(when(issued(), credit(21417)), credit_exceeds_outstanding, "credit_invoice.gross_minor");
+                auto h = plus(issued(), accepted(issued(), credit(100)));
+                REQUIRE_REJECTED(when(h, credit(100)), credit_note_exists, "credit_invoice.credit_note_id");
+                REQUIRE_REJECTED(when(issued(), credit(0)), billing_amount_invalid, "credit_invoice.gross_minor");
+                auto undated = credit(100);
+                undated.mutable_credit_invoice()->set_date("soon");
+                REQUIRE_REJECTED(when(issued(), undated), document_date_invalid, "credit_invoice.date");
+                auto bad_id = credit(100, "bad id");
+                REQUIRE_REJECTED(when(issued(), bad_id), invoice_id_invalid, "credit_invoice.credit_note_id");
+            }
+        }
+        WHEN("it is voided with nothing allocated") {
+            auto events = accepted(issued(), void_invoice());
+            THEN("invoice_voided was_issued, and the process manager reverses its entry") {
+                CHECK(events[0].invoice_voided().was_issued());
+                events[0].set_stream_id("invoice/inv-1");
+                events[0].set_version(4);
+                auto follow = consumers::billing_follow_ups(events[0]);
+                REQUIRE(follow.size() == 1);
+                CHECK(follow[0].reverse_entry().entry_id() == "inv:inv-1");
+                CHECK(follow[0].reverse_entry().reversal_entry_id() == "inv:inv-1:void");
+            }
+        }
+        WHEN("it is voided after an allocation or credit note, or twice") {
+            THEN("invoice_has_allocations, invoice_void") {
+                auto paid = plus(issued(), accepted(issued(), apply(100)));
+                REQUIRE_REJECTED(when(paid, void_invoice()), invoice_has_allocations, "void_invoice.invoice_id");
+                auto credited = plus(issued(), accepted(issued(), credit(100)));
+                REQUIRE_REJECTED(when(credited, void_invoice()), invoice_has_allocations, "void_invoice.invoice_id");
+                auto voided = plus(issued(), accepted(issued(), void_invoice()));
+                REQUIRE_REJECTED(when(voided, void_invoice()), invoice_void, "void_invoice.invoice_id");
+                REQUIRE_REJECTED(when(voided, issue()), invoice_void, "issue_invoice.invoice_id");
+                REQUIRE_REJECTED(when(voided, credit(100)), invoice_void, "credit_invoice.invoice_id");
+            }
+        }
+        WHEN("its allocation is reversed (the payment was returned)") {
+            auto h = plus(issued(), accepted(issued(), apply(15000)));
+            auto events = accepted(h, command([](auto& c) {
+                c.mutable_reverse_allocation()->set_invoice_id("inv-1");
+                c.mutable_reverse_allocation()->set_allocation_id("a1");
+                c.mutable_reverse_allocation()->set_date("2026-11-21");
+            }));
+            THEN("the outstanding amount is back") {
+                CHECK(events[0].allocation_reversed().outstanding_minor() == 21416);
+                auto again = plus(h, events);
+                REQUIRE_REJECTED(when(again, command([](auto& c) {
+                                     c.mutable_reverse_allocation()->set_invoice_id("inv-1");
+                                     c.mutable_reverse_allocation()->set_allocation_id("a1");
+                                 })),
+                                 allocation_not_found, "reverse_allocation.allocation_id");
+            }
+        }
+    }
+}
+
+TEST_CASE("create_invoice refuses bad input in the documented order, and changes nothing", "[billing][invoice]") {
+    struct row {
+        const char* what;
+        std::function<void(v1::CreateInvoice&)> change;
+        rejection_code code;
+        const char* field;
+    };
+    const std::vector<row> rows{
+        {"invoice id", [](auto& i) { i.set_invoice_id("bad id"); }, rejection_code::invoice_id_invalid, "create_invoice.invoice_id"},
+        {"book", [](auto& i) { i.set_book_id(""); }, rejection_code::billing_book_id_invalid, "create_invoice.book_id"},
+        {"direction", [](auto& i) { i.set_direction(v1::INVOICE_DIRECTION_UNSPECIFIED); }, rejection_code::invoice_direction_invalid, "create_invoice.direction"},
+        {"counterparty", [](auto& i) { i.set_counterparty_id(""); }, rejection_code::counterparty_invalid, "create_invoice.counterparty_id"},
+        {"currency", [](auto& i) { i.set_currency("eu"); }, rejection_code::billing_currency_invalid, "create_invoice.currency"},
+        {"issue date", [](auto& i) { i.set_issue_date("2026-02-30"); }, rejection_code::document_date_invalid, "create_invoice.issue_date"},
+        {"due date and terms", [](auto& i) { i.set_due_date("2026-12-01"); }, rejection_code::due_date_invalid, "create_invoice.payment_terms_days"},
+        {"due before issue", [](auto& i) { i.set_payment_terms_days(0); i.set_due_date("2026-11-01"); }, rejection_code::due_date_invalid, "create_invoice.due_date"},
+        {"terms too long", [](auto& i) { i.set_payment_terms_days(3651); }, rejection_code::due_date_invalid, "create_invoice.payment_terms_days"},
+        {"series", [](auto& i) { i.set_series_id("a/b"); }, rejection_code::series_id_invalid, "create_invoice.series_id"},
+        {"memo", [](auto& i) { i.set_memo(std::string(limits::memo_bytes_max + 1, 'm')); }, rejection_code::billing_memo_too_long, "create_invoice.memo"},
+        {"no lines", [](auto& i) { i.clear_lines(); }, rejection_code::invoice_lines_invalid, "create_invoice.lines"},
+        {"description", [](auto& i) { i.mutable_lines(1)->set_description(""); }, rejection_code::line_description_invalid, "create_invoice.lines[1].description"},
+        {"quantity", [](auto& i) { i.mutable_lines(0)->set_quantity_milli(0); }, rejection_code::line_quantity_invalid, "create_invoice.lines[0].quantity_milli"},
+        {"price", [](auto& i) { i.mutable_lines(0)->set_unit_price_minor(-1); }, rejection_code::line_price_invalid, "create_invoice.lines[0].unit_price_minor"},
+        {"tax rate", [](auto& i) { i.mutable_lines(0)->set_tax_rate_bp(10001); }, rejection_code::line_tax_rate_invalid, "create_invoice.lines[0].tax_rate_bp"},
+        {"line account", [](auto& i) { i.mutable_lines(0)->set_account_id("bad id"); }, rejection_code::line_account_invalid, "create_invoice.lines[0].account_id"},
+        {"line overflow", [](auto& i) { i.mutable_lines(0)->set_quantity_milli(std::numeric_limits<std::int64_t>::max()); i.mutable_lines(0)->set_unit_price_minor(1'000'000); }, rejection_code::billing_amount_overflow, "create_invoice.lines[0].unit_price_minor"},
+        {"total overflow", [](auto& i) { for (int k = 0; k < 2; ++k) { i.mutable_lines(k)->set_quantity_milli(1000); i.mutable_lines(k)->set_unit_price_minor(std::numeric_limits<std::int64_t>::max() / 2 + 1); i.mutable_lines(k)->set_tax_rate_bp(0); } }, rejection_code::billing_amount_overflow, "create_invoice.lines"},
+        {"two rules broken: the invoice id is checked first", [](auto& i) { i.set_invoice_id(""); i.set_currency("x"); }, rejection_code::invoice_id_invalid, "create_invoice.invoice_id"},
+    };
+    for (const auto& r : rows) {
+        INFO(r.what);
+        auto cmd = create(r.change);
+        auto state = given({});
+        auto before = state.rows();
+        auto d = billing::decide(cmd, state, aggregates::decide_context{now_ms, "alice"});
+        REQUIRE_FALSE(d.has_value());
+        CHECK(name_of(d.error().code) == name_of(r.code));
+        CHECK(d.error().field == r.field);
+        CHECK(state.rows() == before);
+    }
+    REQUIRE_REJECTED(when(drafted(), create()), invoice_already_exists, "create_invoice.invoice_id");
+    REQUIRE_REJECTED(when({}, issue()), invoice_not_found, "issue_invoice.invoice_id");
+    REQUIRE_REJECTED(when({}, issue("bad id")), invoice_id_invalid, "issue_invoice.invoice_id");
+    REQUIRE_REJECTED(when(issuing(), issue()), invoice_not_draft, "issue_invoice.invoice_id");
+    REQUIRE_REJECTED(when(drafted(), record_number(1)), invoice_not_issuing, "record_invoice_number.invoice_id");
+    REQUIRE_REJECTED(when(drafted(), credit(100)), invoice_not_issued, "credit_invoice.invoice_id");
+    auto long_reason = void_invoice();
+    long_reason.mutable_void_invoice()->set_reason(std::string(limits::memo_bytes_max + 1, 'r'));
+    REQUIRE_REJECTED(when(drafted(), long_reason), billing_memo_too_long, "void_invoice.reason");
+    auto draft_void = accepted(drafted(), void_invoice());
+    CHECK_FALSE(draft_void[0].invoice_voided().was_issued());
+    CHECK(consumers::billing_follow_ups(draft_void[0]).empty());  // a draft was never posted
+}
+
+// ---- Numbering series --------------------------------------------------------------------------
+
+TEST_CASE("a numbering series hands out gapless, strictly increasing numbers, once per invoice", "[billing][series]") {
+    auto assign = [](const std::string& invoice, const std::string& series = "acme/default") {
+        return command([&](auto& c) {
+            c.mutable_assign_number()->set_series_key(series);
+            c.mutable_assign_number()->set_invoice_id(invoice);
+        });
+    };
+    history_t h;
+    for (int i = 1; i <= 5; ++i) {
+        auto events = accepted(h, assign("inv-" + std::to_string(i)));
+        CHECK(events[0].number_assigned().number() == static_cast<std::uint64_t>(i));
+        CHECK(events[0].stream_id() == "series/acme/default");
+        h = plus(h, events);
+    }
+    CHECK(accepted(h, assign("inv-3"))[0].number_assigned().number() == 3);  // asked again: the same number
+    CHECK(accepted(h, assign("inv-1", "acme/export"))[0].number_assigned().number() == 1);  // series are independent
+    REQUIRE_REJECTED(when(h, assign("inv-9", "acme")), series_key_invalid, "assign_number.series_key");
+    REQUIRE_REJECTED(when(h, assign("bad id")), invoice_id_invalid, "assign_number.invoice_id");
+}
+
+// ---- Payments ----------------------------------------------------------------------------------
+
+SCENARIO("a payment is allocated through a saga: requested, then confirmed or released", "[billing][payment]") {
+    GIVEN("a payment of 200.00 received") {
+        WHEN("150.00 and 30.00 are allocated") {
+            auto events = accepted(received(), allocate({{"a1", 15000}, {"a2", 3000}}));
+            THEN("one allocation_requested each; the unallocated amount drops at once (no over-allocation race)") {
+                REQUIRE(events.size() == 2);
+                auto state = given(plus(received(), events));
+                CHECK(billing::find_payment(state, "pay-1")->unallocated_minor() == 2000);
+                REQUIRE_REJECTED(when(plus(received(), events), allocate({{"a3", 2001}})), allocation_exceeds_unallocated,
+                                 "allocate_payment.allocations");
+                events[0].set_stream_id("payment/pay-1");
+                events[0].set_version(2);
+                auto follow = consumers::billing_follow_ups(events[0]);
+                REQUIRE(follow.size() == 1);
+                CHECK(follow[0].apply_allocation().amount_minor() == 15000);
+                CHECK(follow[0].apply_allocation().invoice_id() == "inv-1");
+            }
+        }
+        WHEN("an allocation is confirmed, another released") {
+            auto h = plus(received(), accepted(received(), allocate({{"a1", 15000}, {"a2", 3000}})));
+            auto confirmed = accepted(h, confirm("a1"));
+            h = plus(h, confirmed);
+            h = plus(h, accepted(h, release("a2")));
+            THEN("the released amount is unallocated again; answering twice is refused") {
+                CHECK(billing::find_payment(given(h), "pay-1")->unallocated_minor() == 5000);
+                REQUIRE_REJECTED(when(h, confirm("a1")), allocation_not_pending, "confirm_allocation.allocation_id");
+                REQUIRE_REJECTED(when(h, release("a2")), allocation_not_pending, "release_allocation.allocation_id");
+                REQUIRE_REJECTED(when(h, confirm("zz")), allocation_not_found, "confirm_allocation.allocation_id");
+                auto follow = consumers::billing_follow_ups(confirmed[0]);
+                REQUIRE(follow.size() == 1);
+                const auto& legs = follow[0].post_entry().legs();
+                CHECK(legs[0].account_role() == v1::ACCOUNT_ROLE_CUSTOMER_ADVANCES);
+                CHECK(legs[0].side() == v1::SIDE_DEBIT);
+                CHECK(legs[1].account_role() == v1::ACCOUNT_ROLE_RECEIVABLE);
+            }
+        }
+        WHEN("unallocated money is refunded") {
+            auto events = accepted(received(), refund(5000));
+            THEN("it leaves the unallocated amount; a second refund of the same id or above it is refused") {
+                auto h = plus(received(), events);
+                CHECK(billing::find_payment(given(h), "pay-1")->unallocated_minor() == 15000);
+                REQUIRE_REJECTED(when(h, refund(100)), refund_id_exists, "refund_payment.refund_id");
+                REQUIRE_REJECTED(when(h, refund(15001, "r2")), refund_exceeds_unallocated, "refund_payment.amount_minor");
+                REQUIRE_REJECTED(when(h, refund(0, "r2")), billing_amount_invalid, "refund_payment.amount_minor");
+            }
+        }
+        WHEN("the payment is returned with a confirmed allocation") {
+            auto h = plus(received(), accepted(received(), allocate({{"a1", 15000}})));
+            REQUIRE_REJECTED(when(h, return_payment()), payment_has_pending_allocations, "return_payment.payment_id");
+            h = plus(h, accepted(h, confirm("a1")));
+            auto events = accepted(h, return_payment());
+            THEN("payment_returned lists the allocation; follow-ups reverse it on the invoice and post the return") {
+                CHECK(events[0].payment_returned().allocations_size() == 1);
+                CHECK(events[0].payment_returned().unallocated_minor() == 5000);
+                events[0].set_stream_id("payment/pay-1");
+                events[0].set_version(4);
+                auto follow = consumers::billing_follow_ups(events[0]);
+                REQUIRE(follow.size() == 2);
+                CHECK(follow[0].reverse_allocation().allocation_id() == "a1");
+                CHECK(follow[1].post_entry().entry_id() == "ret:pay-1");
+                auto returned = plus(h, events);
+                REQUIRE_REJECTED(when(returned, return_payment()), payment_returned, "return_payment.payment_id");
+                REQUIRE_REJECTED(when(returned, allocate({{"a9", 1}})), payment_returned, "allocate_payment.payment_id");
+                REQUIRE_REJECTED(when(returned, refund(1, "r9")), payment_returned, "refund_payment.payment_id");
+            }
+        }
+    }
+    GIVEN("no payment") {
+        THEN("receive_payment refuses bad input in order; payment commands need the payment") {
+            REQUIRE_REJECTED(when({}, receive(0)), billing_amount_invalid, "receive_payment.amount_minor");
+            REQUIRE_REJECTED(when({}, receive(1, [](auto& p) { p.set_payment_id(""); })), payment_id_invalid, "receive_payment.payment_id");
+            REQUIRE_REJECTED(when({}, receive(1, [](auto& p) { p.set_book_id(""); })), billing_book_id_invalid, "receive_payment.book_id");
+            REQUIRE_REJECTED(when({}, receive(1, [](auto& p) { p.set_direction(v1::PAYMENT_DIRECTION_UNSPECIFIED); })),
+                             payment_direction_invalid, "receive_payment.direction");
+            REQUIRE_REJECTED(when({}, receive(1, [](auto& p) { p.set_counterparty_id(" "); })), counterparty_invalid, "receive_payment.counterparty_id");
+            REQUIRE_REJECTED(when({}, receive(1, [](auto& p) { p.set_currency("e"); })), billing_currency_invalid, "receive_payment.currency");
+            REQUIRE_REJECTED(when({}, receive(1, [](auto& p) { p.set_date("2026-13-01"); })), document_date_invalid, "receive_payment.date");
+            REQUIRE_REJECTED(when({}, receive(1, [](auto& p) { p.set_bank_account_id("bad id"); })), bank_account_invalid, "receive_payment.bank_account_id");
+            REQUIRE_REJECTED(when({}, receive(1, [](auto& p) { p.set_method(std::string(limits::memo_bytes_max + 1, 'm')); })),
+                             billing_memo_too_long, "receive_payment.method");
+            REQUIRE_REJECTED(when(received(), receive()), payment_already_exists, "receive_payment.payment_id");
+            REQUIRE_REJECTED(when({}, allocate({{"a1", 1}})), payment_not_found, "allocate_payment.payment_id");
+            REQUIRE_REJECTED(when(received(), allocate({})), allocations_invalid, "allocate_payment.allocations");
+            REQUIRE_REJECTED(when(received(), allocate({{"a1", 1}, {"a1", 1}})), allocation_id_exists, "allocate_payment.allocations[1].allocation_id");
+            REQUIRE_REJECTED(when(received(), allocate({{"a1", -5}})), billing_amount_invalid, "allocate_payment.allocations[0].amount_minor");
+            REQUIRE_REJECTED(when({}, confirm("a1")), payment_not_found, "confirm_allocation.payment_id");
+            REQUIRE_REJECTED(when({}, return_payment()), payment_not_found, "return_payment.payment_id");
+            history_t many = received();
+            std::vector<std::pair<std::string, std::int64_t>> hundred;
+            for (std::size_t i = 0; i < limits::allocations_per_command_max; ++i) hundred.push_back({"x" + std::to_string(i), 1});
+            for (int round = 0; round < 10; ++round) {
+                for (auto& a : hundred) a.first = "r" + std::to_string(round) + "-" + a.first;
+                many = plus(many, accepted(many, allocate(hundred)));
+            }
+            REQUIRE_REJECTED(when(many, allocate({{"last", 1}})), too_many_allocations, "allocate_payment.allocations");
+        }
+    }
+}
+
+TEST_CASE("the process managers post invoices, bills and payments by account role", "[billing][manager]") {
+    auto issued_event = [](v1::InvoiceDirection direction) {
+        v1::EventEnvelope e;
+        e.set_stream_id("invoice/inv-1");
+        e.set_version(3);
+        auto* i = e.mutable_invoice_issued();
+        i->set_invoice_id("inv-1");
+        i->set_book_id("acme");
+        i->set_series_key("acme/default");
+        i->set_number(7);
+        i->set_direction(direction);
+        i->set_currency("EUR");
+        i->set_issue_date("2026-11-02");
+        *i->add_lines() = line(1000, 10000, 1900);
+        i->mutable_lines(0)->set_net_minor(10000);
+        *i->add_lines() = line(1000, 5000, 0, "4100");
+        i->mutable_lines(1)->set_net_minor(5000);
+        i->set_net_minor(15000);
+        i->set_tax_minor(1900);
+        i->set_gross_minor(16900);
+        return e;
+    };
+    auto customer = consumers::billing_follow_ups(issued_event(v1::INVOICE_DIRECTION_CUSTOMER));
+    REQUIRE(customer.size() == 1);
+    const auto& p = customer[0].post_entry();
+    CHECK(p.entry_id() == "inv:inv-1");
+    CHECK(p.effective_date() == "2026-11-02");
+    REQUIRE(p.legs_size() == 4);
+    CHECK(p.legs(0).account_role() == v1::ACCOUNT_ROLE_RECEIVABLE);
+    CHECK(p.legs(0).amount_minor() == 16900);
+    CHECK(p.legs(1).account_role() == v1::ACCOUNT_ROLE_REVENUE);
+    CHECK(p.legs(1).amount_minor() == 10000);
+    CHECK(p.legs(2).account_id() == "4100");  // the line's own account
+    CHECK(p.legs(3).account_role() == v1::ACCOUNT_ROLE_TAX_PAYABLE);
+    CHECK(customer[0].source() == "billing-manager");
+    // The same event twice gives the same commands (the processor then appends nothing twice).
+    CHECK(consumers::billing_follow_ups(issued_event(v1::INVOICE_DIRECTION_CUSTOMER))[0].SerializeAsString() ==
+          customer[0].SerializeAsString());
+    auto supplier = consumers::billing_follow_ups(issued_event(v1::INVOICE_DIRECTION_SUPPLIER));
+    const auto& s = supplier[0].post_entry();
+    CHECK(s.legs(0).account_role() == v1::ACCOUNT_ROLE_PAYABLE);
+    CHECK(s.legs(0).side() == v1::SIDE_CREDIT);
+    CHECK(s.legs(1).account_role() == v1::ACCOUNT_ROLE_EXPENSE);
+    CHECK(s.legs(3).account_role() == v1::ACCOUNT_ROLE_TAX_RECEIVABLE);
+    v1::EventEnvelope ledger_event;
+    ledger_event.mutable_entry_posted()->set_book_id("acme");
+    CHECK(consumers::billing_follow_ups(ledger_event).empty());
+}
