@@ -58,9 +58,11 @@ v1::EventEnvelope event(const std::string& stream, const std::string& date, Fill
     return e;
 }
 
-bool has_allocation(const v1::InvoiceState& inv, const std::string& allocation_id) {
-    return std::any_of(inv.allocations().begin(), inv.allocations().end(),
-                       [&](const auto& a) { return a.allocation_id() == allocation_id; });
+// Allocation ids are unique per payment: an invoice knows an allocation by (payment, id).
+bool has_allocation(const v1::InvoiceState& inv, const std::string& payment_id, const std::string& allocation_id) {
+    return std::any_of(inv.allocations().begin(), inv.allocations().end(), [&](const auto& a) {
+        return a.payment_id() == payment_id && a.allocation_id() == allocation_id;
+    });
 }
 
 // ---- Invoices ----------------------------------------------------------------------------------
@@ -90,7 +92,10 @@ decided decide_create(const v1::CreateInvoice& c, const keyed_state& state) {
                           "payment terms are at most " + std::to_string(limits::payment_terms_days_max) + " days");
         due = add_days(c.issue_date(), static_cast<int>(c.payment_terms_days()));
     }
-    const std::string series = c.series_id().empty() ? "default" : c.series_id();
+    // Bills are numbered apart from the invoices we send, so customer numbering stays gapless.
+    const std::string series = !c.series_id().empty()                               ? c.series_id()
+                               : c.direction() == v1::INVOICE_DIRECTION_SUPPLIER ? "bills"
+                                                                                    : "default";
     if (!valid_id(series) || series.find('/') != std::string::npos)
         return reject(rejection_code::series_id_invalid, f + "series_id", "series_id" + id_rule + " and without '/'");
     if (c.memo().size() > limits::memo_bytes_max)
@@ -104,7 +109,7 @@ decided decide_create(const v1::CreateInvoice& c, const keyed_state& state) {
         const auto& l = c.lines(i);
         const std::string lf = f + "lines[" + std::to_string(i) + "].";
         if (l.description().empty() || l.description().size() > limits::memo_bytes_max)
-            return reject(rejection_code::line_description_invalid, lf + "description", "a line needs a description (at most 512 bytes)");
+            return reject(rejection_code::line_description_invalid, lf + "description", "a line needs a description of at most " + std::to_string(limits::memo_bytes_max) + " bytes");
         if (l.quantity_milli() <= 0)
             return reject(rejection_code::line_quantity_invalid, lf + "quantity_milli", "quantity must be positive");
         if (l.unit_price_minor() < 0)
@@ -197,9 +202,13 @@ decided decide_void(const v1::VoidInvoice& c, const keyed_state& state, const de
     const std::string f = "void_invoice.";
     if (!valid_id(c.invoice_id())) return reject(rejection_code::invoice_id_invalid, f + "invoice_id", "invoice_id" + id_rule);
     if (c.reason().size() > limits::memo_bytes_max)
-        return reject(rejection_code::billing_memo_too_long, f + "reason", "reason is longer than 512 bytes");
+        return reject(rejection_code::billing_memo_too_long, f + "reason", "reason is longer than " + std::to_string(limits::memo_bytes_max) + " bytes");
+    if (!c.date().empty() && !valid_date(c.date()))
+        return reject(rejection_code::document_date_invalid, f + "date", "date must be a calendar date YYYY-MM-DD");
     auto inv = existing_invoice(state, c.invoice_id(), f);
     if (!inv) return inv.error();
+    if (!c.date().empty() && c.date() < inv->draft().issue_date())
+        return reject(rejection_code::document_date_invalid, f + "date", "a void is dated on or after the issue date " + inv->draft().issue_date());
     if (inv->status() == v1::INVOICE_STATUS_VOID) return reject(rejection_code::invoice_void, f + "invoice_id", "the invoice is already void");
     if (inv->status() == v1::INVOICE_STATUS_ISSUING)
         return reject(rejection_code::invoice_number_pending, f + "invoice_id", "the invoice's number is being assigned; void it once issued");
@@ -208,7 +217,7 @@ decided decide_void(const v1::VoidInvoice& c, const keyed_state& state, const de
         return reject(rejection_code::invoice_has_allocations, f + "invoice_id",
                       "payments or credit notes are applied to the invoice; credit it instead");
     const auto& d = inv->draft();
-    std::string date = std::max(d.issue_date(), utc_date(ctx.now_ms));
+    std::string date = c.date().empty() ? std::max(d.issue_date(), utc_date(ctx.now_ms)) : c.date();
     return std::vector{event(invoice_stream(c.invoice_id()), date, [&](auto& e) {
         auto* p = e.mutable_invoice_voided();
         p->set_invoice_id(d.invoice_id());
@@ -227,7 +236,7 @@ decided decide_credit(const v1::CreditInvoice& c, const keyed_state& state) {
     if (c.gross_minor() <= 0) return reject(rejection_code::billing_amount_invalid, f + "gross_minor", "a credit note's amount must be positive");
     if (!valid_date(c.date())) return reject(rejection_code::document_date_invalid, f + "date", "date must be a calendar date YYYY-MM-DD");
     if (c.memo().size() > limits::memo_bytes_max)
-        return reject(rejection_code::billing_memo_too_long, f + "memo", "memo is longer than 512 bytes");
+        return reject(rejection_code::billing_memo_too_long, f + "memo", "memo is longer than " + std::to_string(limits::memo_bytes_max) + " bytes");
     auto inv = existing_invoice(state, c.invoice_id(), f);
     if (!inv) return inv.error();
     if (inv->status() == v1::INVOICE_STATUS_VOID) return reject(rejection_code::invoice_void, f + "invoice_id", "the invoice is void");
@@ -284,7 +293,7 @@ decided decide_apply(const v1::ApplyAllocation& c, const keyed_state& state) {
         return decline(rejection_code::billing_currency_mismatch,
                        "the payment is in " + c.currency() + ", the invoice in " + inv->draft().currency());
     if (c.amount_minor() <= 0) return decline(rejection_code::billing_amount_invalid, "an allocation must be positive");
-    if (has_allocation(*inv, c.allocation_id()))
+    if (has_allocation(*inv, c.payment_id(), c.allocation_id()))
         return decline(rejection_code::allocation_id_exists, "allocation " + c.allocation_id() + " was answered before");
     if (static_cast<std::size_t>(inv->allocations_size()) >= limits::allocations_max)
         return decline(rejection_code::too_many_allocations, "the invoice has the most allocations it may have");
@@ -309,7 +318,7 @@ decided decide_reverse(const v1::ReverseAllocation& c, const keyed_state& state)
     auto inv = existing_invoice(state, c.invoice_id(), f);
     if (!inv) return inv.error();
     for (const auto& a : inv->allocations()) {
-        if (a.allocation_id() != c.allocation_id() || a.reversed()) continue;
+        if (a.allocation_id() != c.allocation_id() || a.payment_id() != c.payment_id() || a.reversed()) continue;
         return std::vector{event(invoice_stream(c.invoice_id()), c.date(), [&](auto& e) {
             auto* p = e.mutable_allocation_reversed();
             p->set_invoice_id(c.invoice_id());
@@ -364,7 +373,7 @@ decided decide_receive(const v1::ReceivePayment& c, const keyed_state& state) {
     if (!c.bank_account_id().empty() && !valid_id(c.bank_account_id()))
         return reject(rejection_code::bank_account_invalid, f + "bank_account_id", "bank_account_id" + id_rule);
     if (c.method().size() > limits::memo_bytes_max)
-        return reject(rejection_code::billing_memo_too_long, f + "method", "method is longer than 512 bytes");
+        return reject(rejection_code::billing_memo_too_long, f + "method", "method is longer than " + std::to_string(limits::memo_bytes_max) + " bytes");
     if (find_payment(state, c.payment_id()))
         return reject(rejection_code::payment_already_exists, f + "payment_id", "payment " + c.payment_id() + " already exists");
     return std::vector{event(payment_stream(c.payment_id()), c.date(), [&](auto& e) {
@@ -513,7 +522,7 @@ decided decide_return(const v1::ReturnPayment& c, const keyed_state& state) {
     const std::string f = "return_payment.";
     if (!valid_id(c.payment_id())) return reject(rejection_code::payment_id_invalid, f + "payment_id", "payment_id" + id_rule);
     if (c.reason().size() > limits::memo_bytes_max)
-        return reject(rejection_code::billing_memo_too_long, f + "reason", "reason is longer than 512 bytes");
+        return reject(rejection_code::billing_memo_too_long, f + "reason", "reason is longer than " + std::to_string(limits::memo_bytes_max) + " bytes");
     if (!valid_date(c.date())) return reject(rejection_code::document_date_invalid, f + "date", "date must be a calendar date YYYY-MM-DD");
     auto pay = existing_payment(state, c.payment_id(), f);
     if (!pay) return pay.error();
@@ -607,8 +616,8 @@ std::string payment_stream(const std::string& payment_id) { return "payment/" + 
 
 v1::InvoiceStatus status_of(const v1::InvoiceState& inv) {
     if (inv.outstanding_minor() == 0) return v1::INVOICE_STATUS_PAID;
-    if (inv.outstanding_minor() < inv.draft().gross_minor()) return v1::INVOICE_STATUS_PARTIALLY_PAID;
-    return v1::INVOICE_STATUS_ISSUED;
+    bool paid_in_part = std::any_of(inv.allocations().begin(), inv.allocations().end(), [](const auto& a) { return !a.reversed(); });
+    return paid_in_part ? v1::INVOICE_STATUS_PARTIALLY_PAID : v1::INVOICE_STATUS_ISSUED;
 }
 
 decided decide(const v1::CommandEnvelope& cmd, const keyed_state& state, const decide_context& ctx) {
@@ -687,7 +696,7 @@ void evolve(keyed_state& state, const v1::EventEnvelope& e) {
             update_invoice(state, e.allocation_reversed().invoice_id(), [&](auto& inv) {
                 const auto& r = e.allocation_reversed();
                 for (auto& a : *inv.mutable_allocations())
-                    if (a.allocation_id() == r.allocation_id()) {
+                    if (a.allocation_id() == r.allocation_id() && a.payment_id() == r.payment_id()) {
                         a.set_reversed(true);
                         a.set_reversed_date(r.date());
                     }
@@ -739,6 +748,10 @@ void evolve(keyed_state& state, const v1::EventEnvelope& e) {
         case E::kPaymentRefunded:
             update_payment(state, e.payment_refunded().payment_id(), [&](auto& pay) {
                 pay.add_refund_ids(e.payment_refunded().refund_id());
+                auto* r = pay.add_refunds();
+                r->set_refund_id(e.payment_refunded().refund_id());
+                r->set_amount_minor(e.payment_refunded().amount_minor());
+                r->set_date(e.payment_refunded().date());
                 pay.set_refunded_minor(pay.refunded_minor() + e.payment_refunded().amount_minor());
                 pay.set_unallocated_minor(pay.unallocated_minor() - e.payment_refunded().amount_minor());
             });

@@ -17,6 +17,8 @@
 // Lifecycle: draft -> issuing (number asked for) -> issued -> partially paid -> paid; void from
 // draft, or from issued while nothing is allocated or credited. The number comes from the series
 // aggregate: gapless and strictly increasing per series; the invoice id stays the idempotency key.
+// Series default to "default" for customer invoices and "bills" for supplier bills.
+// Allocation ids are unique per payment; an invoice knows an allocation by (payment, id).
 //
 // decide checks rules in this fixed order and returns the first that is broken:
 //   create_invoice:  invoice_id_invalid, billing_book_id_invalid, invoice_direction_invalid,
@@ -30,8 +32,9 @@
 //   issue_invoice:   invoice_id_invalid, invoice_not_found, invoice_void, invoice_not_draft.
 //   record_invoice_number: invoice_id_invalid, invoice_not_found, invoice_not_issuing,
 //                    series_mismatch.
-//   void_invoice:    invoice_id_invalid, billing_memo_too_long, invoice_not_found, invoice_void,
-//                    invoice_number_pending, invoice_has_allocations.
+//   void_invoice:    invoice_id_invalid, billing_memo_too_long, document_date_invalid (malformed),
+//                    invoice_not_found, document_date_invalid (before the issue date),
+//                    invoice_void, invoice_number_pending, invoice_has_allocations.
 //   credit_invoice:  invoice_id_invalid, credit note id: invoice_id_invalid (at
 //                    credit_note_id), billing_amount_invalid, document_date_invalid,
 //                    billing_memo_too_long, invoice_not_found, invoice_void, invoice_not_issued,
@@ -98,7 +101,9 @@ std::string invoice_stream(const std::string& invoice_id);
 std::string series_stream(const std::string& series_key);
 std::string payment_stream(const std::string& payment_id);
 
-// An invoice's status from its figures (issued, partially paid, paid).
+// An issued invoice's status: paid when nothing is outstanding (by payments or credit notes),
+// partially paid when a payment is allocated to it, else issued (a credit note alone does not
+// make an invoice partially paid).
 v1::InvoiceStatus status_of(const v1::InvoiceState& invoice);
 
 }  // namespace daybook::aggregates::billing

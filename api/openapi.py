@@ -67,6 +67,7 @@ doc = {
     "/v1/payments/{payment}": get("one payment", [p("payment", "path", "payment id"), min_token], "Payment", {"404": {"$ref": "#/components/responses/Problem"}}),
     "/v1/books/{book}/aging": get("AR or AP aging as of a date per counterparty: current, 1-30, 31-60, 61-90, over 90 days past due, and unallocated payments", [book, p("direction", "query", "customer (AR) or supplier (AP)", {"type": "string", "enum": ["customer", "supplier"]}, True), p("as_of", "query", "YYYY-MM-DD", {"type": "string", "format": "date"}, True), min_token], "Aging"),
     "/v1/books/{book}/reconciliation": get("control accounts (receivable, payable, advances) in the ledger against open items and unallocated payments, with what is still in flight", [book, min_token], "Reconciliation"),
+    "/v1/books/{book}/counterparties/{counterparty}/statement": get("a customer's (supplier's) statement over effective dates [from, to]: opening balance per currency, invoices, credit notes, voids, payments, refunds, returns with the running balance, closing balance", [book, p("counterparty", "path", "customer or supplier id"), p("direction", "query", "customer or supplier", {"type": "string", "enum": ["customer", "supplier"]}, True), p("from", "query", "first date", {"type": "string", "format": "date"}), p("to", "query", "last date", {"type": "string", "format": "date"}), min_token], "CounterpartyStatement"),
     "/v1/events": get("the event log of one partition, decoded and verified record by record, paged and filtered", [
         p("partition", "query", "events partition", {"type": "integer", "minimum": 0, "default": 0}),
         p("after", "query", "page cursor: the last offset already seen (-1: from the start)", {"type": "integer", "minimum": -1, "default": -1}),
@@ -86,6 +87,7 @@ doc = {
       "Payments": obj({"payments": arr(ref("Payment"))}),
       "Aging": obj({"as_of": s(), "rows": arr(obj({"counterparty": s(), "currency": s(), "current": s(), "days_1_30": s(), "days_31_60": s(), "days_61_90": s(), "over_90": s(), "total": s(), "unallocated": s()}))}),
       "Reconciliation": obj({"balanced": b(), "lines": arr(obj({"what": s(), "currency": s(), "ledger": s(), "documents": s(), "difference": s()})), "in_flight": arr(s())}),
+      "CounterpartyStatement": obj({"opening": arr(obj({"currency": s(), "amount": s()})), "lines": arr(obj({"date": s(), "kind": {"type": "string", "enum": ["invoice", "bill", "credit_note", "void", "payment", "refund", "returned"]}, "document": s(), "currency": s(), "amount": s(), "balance": s()})), "closing": arr(obj({"currency": s(), "amount": s()}))}),
       "Problem": obj({"type": s(), "title": s(), "status": i(), "detail": s(), "field": s()}, ["title", "status"]),
       "Outcome": obj({"command_id": s(), "status": {"type": "string", "enum": ["OUTCOME_STATUS_ACCEPTED", "OUTCOME_STATUS_REJECTED"]}, "code": i(), "code_name": s(), "field": s(), "detail": s(), "duplicate": b(), "token": {"type": "string", "description": "read-your-writes token for min_token"}}),
       "Outcomes": obj({"outcomes": arr(ref("Outcome")), "pending": arr(s())}, ["outcomes", "pending"]),

@@ -187,6 +187,7 @@ struct server::impl {
             {"GET", "/v1/payments/{payment}", access::reader, &impl::get_payment},
             {"GET", "/v1/books/{book}/aging", access::reader, &impl::get_aging},
             {"GET", "/v1/books/{book}/reconciliation", access::reader, &impl::get_reconciliation},
+            {"GET", "/v1/books/{book}/counterparties/{counterparty}/statement", access::reader, &impl::get_counterparty_statement},
             {"GET", "/v1/events", access::reader, &impl::get_events},
             {"GET", "/v1/dlq", access::reader, &impl::get_dlq},
             {"GET", "/v1/exceptions", access::reader, &impl::get_exceptions},
@@ -489,6 +490,28 @@ struct server::impl {
             first = false;
         }
         res.set_content(body + "]}", "application/json");
+    }
+
+    void get_counterparty_statement(const httplib::Request& req, httplib::Response& res) {
+        auto direction = direction_param(req, res, true);
+        if (!direction || !dates_valid(req, res, {"from", "to"})) return;
+        auto st = projections::statement_of(projection, req.matches[1], *direction, req.matches[2], req.get_param_value("from"),
+                                            req.get_param_value("to"));
+        auto totals = [](const std::map<std::string, int128>& m) {
+            std::string out;
+            for (const auto& [currency, v] : m)
+                out += (out.empty() ? "" : ",") + std::string("{\"currency\":") + json_string(currency) + ",\"amount\":\"" +
+                       to_decimal(v) + "\"}";
+            return "[" + out + "]";
+        };
+        std::string lines;
+        for (const auto& l : st.lines)
+            lines += (lines.empty() ? "" : ",") + std::string("{\"date\":") + json_string(l.date) + ",\"kind\":" +
+                     json_string(l.kind) + ",\"document\":" + json_string(l.document) + ",\"currency\":" +
+                     json_string(l.currency) + ",\"amount\":\"" + to_decimal(l.amount) + "\",\"balance\":\"" +
+                     to_decimal(l.balance) + "\"}";
+        res.set_content("{\"opening\":" + totals(st.opening) + ",\"lines\":[" + lines + "],\"closing\":" + totals(st.closing) + "}",
+                        "application/json");
     }
 
     void get_reconciliation(const httplib::Request& req, httplib::Response& res) {

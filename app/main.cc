@@ -103,6 +103,13 @@ int main(int argc, char** argv) {
     q_aging->add_option("--book", query_args.book)->required();
     q_aging->add_option("--direction", query_args.direction, "customer (AR) or supplier (AP)")->check(CLI::IsMember({"customer", "supplier"}))->capture_default_str();
     q_aging->add_option("--as-of", query_args.as_of, "YYYY-MM-DD")->required();
+    auto* q_cp = query->add_subcommand("counterparty", "a customer's or supplier's statement: invoices, credit notes, payments, running balance");
+    query_common(q_cp);
+    q_cp->add_option("--book", query_args.book)->required();
+    q_cp->add_option("--counterparty", query_args.account, "customer or supplier id")->required();
+    q_cp->add_option("--direction", query_args.direction, "customer or supplier")->check(CLI::IsMember({"customer", "supplier"}))->capture_default_str();
+    q_cp->add_option("--from", query_args.from, "first date (YYYY-MM-DD)");
+    q_cp->add_option("--to", query_args.to, "last date (YYYY-MM-DD)");
     auto* q_reconcile = query->add_subcommand("reconcile", "control accounts against open items and unallocated payments (exit 1 on a difference)");
     query_common(q_reconcile);
     q_reconcile->add_option("--book", query_args.book)->required();

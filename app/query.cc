@@ -154,6 +154,32 @@ int aging(const projections::store& s, const query_args& a, bool json) {
     return 0;
 }
 
+int counterparty_statement(const projections::store& s, const query_args& a, bool json) {
+    auto direction = a.direction == "supplier" ? v1::INVOICE_DIRECTION_SUPPLIER : v1::INVOICE_DIRECTION_CUSTOMER;
+    auto st = projections::statement_of(s, a.book, direction, a.account, a.from, a.to);
+    if (json) {
+        for (const auto& l : st.lines)
+            std::printf("{\"date\":\"%s\",\"kind\":\"%s\",\"document\":\"%s\",\"currency\":\"%s\",\"amount\":\"%s\",\"balance\":\"%s\"}\n",
+                        l.date.c_str(), l.kind.c_str(), l.document.c_str(), l.currency.c_str(), to_decimal(l.amount).c_str(),
+                        to_decimal(l.balance).c_str());
+        return 0;
+    }
+    std::printf("Statement of %s %s in book %s, %s to %s\n", a.direction.c_str(), a.account.c_str(), a.book.c_str(),
+                a.from.empty() ? "the start" : a.from.c_str(), a.to.empty() ? "now" : a.to.c_str());
+    for (const auto& [currency, v] : st.opening)
+        std::printf("%-10s %-12s %-20s %-4s %14s %14s\n", "", "opening", "", currency.c_str(), "",
+                    amount(v, scale_of(s, a.book, currency)).c_str());
+    for (const auto& l : st.lines) {
+        auto scale = scale_of(s, a.book, l.currency);
+        std::printf("%-10s %-12s %-20.20s %-4s %14s %14s\n", l.date.c_str(), l.kind.c_str(), l.document.c_str(),
+                    l.currency.c_str(), amount(l.amount, scale).c_str(), amount(l.balance, scale).c_str());
+    }
+    for (const auto& [currency, v] : st.closing)
+        std::printf("%-10s %-12s %-20s %-4s %14s %14s\n", "", "closing", "", currency.c_str(), "",
+                    amount(v, scale_of(s, a.book, currency)).c_str());
+    return 0;
+}
+
 // Exit 1 when a control account differs from its documents.
 int reconcile(const projections::store& s, const query_args& a, bool json) {
     auto r = projections::reconcile(s, a.book);
@@ -295,6 +321,8 @@ int run_query(const options& o, const query_args& a) {
         return invoices(store, a, json);
     } else if (a.what == "aging") {
         return aging(store, a, json);
+    } else if (a.what == "counterparty") {
+        return counterparty_statement(store, a, json);
     } else if (a.what == "reconcile") {
         return reconcile(store, a, json);
     } else if (a.what == "holds") {

@@ -1,6 +1,8 @@
 #include "projections/billing_projection.h"
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 #include <set>
 
 #include "aggregates/billing.h"
@@ -114,6 +116,47 @@ std::vector<aging_row> aging(const store& s, const std::string& book, v1::Invoic
         r.currency = key.second;
         out.push_back(r);
     }
+    return out;
+}
+
+counterparty_statement statement_of(const store& s, const std::string& book, v1::InvoiceDirection direction,
+                                    const std::string& counterparty, const std::string& from, const std::string& to) {
+    std::vector<statement_line> all;
+    auto add = [&](std::string date, std::string kind, std::string document, std::string currency, int128 amount) {
+        if (amount != 0) all.push_back({std::move(date), std::move(kind), std::move(document), std::move(currency), amount, 0});
+    };
+    const bool customer = direction == v1::INVOICE_DIRECTION_CUSTOMER;
+    for (const auto& inv : list_invoices(s, book, direction)) {
+        const auto& d = inv.draft();
+        if (d.counterparty_id() != counterparty || !issued(inv)) continue;
+        add(d.issue_date(), customer ? "invoice" : "bill", d.invoice_id(), d.currency(), d.gross_minor());
+        for (const auto& c : inv.credits()) add(c.date(), "credit_note", c.credit_note_id(), d.currency(), -c.gross_minor());
+        if (inv.status() == v1::INVOICE_STATUS_VOID) add(inv.voided_date(), "void", d.invoice_id(), d.currency(), -d.gross_minor());
+    }
+    const auto payments = customer ? v1::PAYMENT_DIRECTION_RECEIVED : v1::PAYMENT_DIRECTION_SENT;
+    for (const auto& p : list_payments(s, book)) {
+        const auto& pay = p.payment();
+        if (pay.direction() != payments || pay.counterparty_id() != counterparty) continue;
+        add(pay.date(), "payment", pay.payment_id(), pay.currency(), -pay.amount_minor());
+        for (const auto& r : p.refunds()) add(r.date(), "refund", r.refund_id(), pay.currency(), r.amount_minor());
+        if (p.returned()) add(p.returned_date(), "returned", pay.payment_id(), pay.currency(), pay.amount_minor() - p.refunded_minor());
+    }
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.date, a.kind, a.document) < std::tie(b.date, b.kind, b.document);
+    });
+    counterparty_statement out;
+    for (auto& l : all) {
+        if (!to.empty() && l.date > to) continue;
+        if (!from.empty() && l.date < from) {
+            out.opening[l.currency] += l.amount;
+            continue;
+        }
+        if (!out.closing.count(l.currency)) out.closing[l.currency] = out.opening[l.currency];
+        l.balance = out.closing[l.currency] += l.amount;
+        out.lines.push_back(l);
+    }
+    for (const auto& [currency, amount] : out.opening)
+        if (!out.closing.count(currency)) out.closing[currency] = amount;
     return out;
 }
 

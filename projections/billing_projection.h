@@ -7,6 +7,7 @@
 // Each invoice and payment is one stream in one partition, so nothing depends on the order in
 // which partitions arrive.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,24 @@ struct reconciliation {
     bool balanced() const;
 };
 reconciliation reconcile(const store& s, const std::string& book);
+
+// A customer's (supplier's) account with us over effective dates [from, to]: the balance owed
+// before `from`, then every document in date order with the running balance. Owed rises with an
+// invoice (bill) and a refund or returned payment, and falls with a credit note, a void and a
+// payment. Allocations move nothing here: they say which invoice a payment settled.
+struct statement_line {
+    std::string date, kind, document;  // kind: invoice, bill, credit_note, void, payment, refund, returned
+    std::string currency;
+    int128 amount = 0;   // signed: + owed more, - owed less
+    int128 balance = 0;  // after this line, per currency
+};
+struct counterparty_statement {
+    std::map<std::string, int128> opening;  // per currency
+    std::vector<statement_line> lines;
+    std::map<std::string, int128> closing;
+};
+counterparty_statement statement_of(const store& s, const std::string& book, v1::InvoiceDirection direction,
+                                    const std::string& counterparty, const std::string& from, const std::string& to);
 
 // Commands of process managers that their target refused (command_rejected events), oldest key
 // first, at most `limit`.

@@ -100,6 +100,7 @@ void apply_posting(events::keyed_state& rows, const posting& e, const v1::EventE
         pl->set_side(static_cast<v1::Side>(l.direction));
         pl->set_amount_minor(l.amount.minor_units);
         pl->set_currency(l.amount.currency);
+        pl->set_account_role(static_cast<v1::AccountRole>(l.role));
     }
     view.set_partition(partition);
     view.set_seq(seq);

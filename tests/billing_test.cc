@@ -222,6 +222,8 @@ SCENARIO("an invoice is drafted, issued with the next number of its series, and 
                 CHECK(d.gross_minor() == 21416);
                 CHECK(d.due_date() == "2026-12-02");
                 CHECK(d.series_key() == "acme/default");
+                auto bill = accepted({}, create([](auto& i) { i.set_direction(v1::INVOICE_DIRECTION_SUPPLIER); }));
+                CHECK(bill[0].invoice_drafted().series_key() == "acme/bills");  // bills are numbered apart
                 CHECK(d.lines(1).gross_minor() == 14280);
             }
         }
@@ -294,7 +296,8 @@ SCENARIO("an invoice is drafted, issued with the next number of its series, and 
         }
         WHEN("a credit note of 50.00 is issued") {
             auto events = accepted(issued(), credit(5000));
-            THEN("net and tax split in the invoice's proportion, outstanding reduced") {
+            THEN("net and tax split in the invoice's proportion, outstanding reduced, still issued (nothing paid)") {
+                CHECK(billing::find_invoice(given(plus(issued(), events)), "inv-1")->status() == v1::INVOICE_STATUS_ISSUED);
                 const auto& c = events[0].invoice_credited();
                 CHECK(c.tax_minor() == 798);  // 5000 * 3419 / 21416 = 798.2
                 CHECK(c.net_minor() == 4202);
@@ -340,19 +343,21 @@ SCENARIO("an invoice is drafted, issued with the next number of its series, and 
         }
         WHEN("its allocation is reversed (the payment was returned)") {
             auto h = plus(issued(), accepted(issued(), apply(15000)));
-            auto events = accepted(h, command([](auto& c) {
-                c.mutable_reverse_allocation()->set_invoice_id("inv-1");
-                c.mutable_reverse_allocation()->set_allocation_id("a1");
-                c.mutable_reverse_allocation()->set_date("2026-11-21");
-            }));
+            auto reverse = [](const std::string& payment) {
+                return command([&](auto& c) {
+                    c.mutable_reverse_allocation()->set_invoice_id("inv-1");
+                    c.mutable_reverse_allocation()->set_payment_id(payment);
+                    c.mutable_reverse_allocation()->set_allocation_id("a1");
+                    c.mutable_reverse_allocation()->set_date("2026-11-21");
+                });
+            };
+            // Allocation ids are per payment: another payment's a1 is not this one.
+            REQUIRE_REJECTED(when(h, reverse("pay-2")), allocation_not_found, "reverse_allocation.allocation_id");
+            auto events = accepted(h, reverse("pay-1"));
             THEN("the outstanding amount is back") {
                 CHECK(events[0].allocation_reversed().outstanding_minor() == 21416);
                 auto again = plus(h, events);
-                REQUIRE_REJECTED(when(again, command([](auto& c) {
-                                     c.mutable_reverse_allocation()->set_invoice_id("inv-1");
-                                     c.mutable_reverse_allocation()->set_allocation_id("a1");
-                                 })),
-                                 allocation_not_found, "reverse_allocation.allocation_id");
+                REQUIRE_REJECTED(when(again, reverse("pay-1")), allocation_not_found, "reverse_allocation.allocation_id");
             }
         }
     }
@@ -407,6 +412,14 @@ TEST_CASE("create_invoice refuses bad input in the documented order, and changes
     auto long_reason = void_invoice();
     long_reason.mutable_void_invoice()->set_reason(std::string(limits::memo_bytes_max + 1, 'r'));
     REQUIRE_REJECTED(when(drafted(), long_reason), billing_memo_too_long, "void_invoice.reason");
+    auto early = void_invoice();
+    early.mutable_void_invoice()->set_date("2026-11-01");  // before the issue date
+    REQUIRE_REJECTED(when(drafted(), early), document_date_invalid, "void_invoice.date");
+    early.mutable_void_invoice()->set_date("someday");
+    REQUIRE_REJECTED(when(drafted(), early), document_date_invalid, "void_invoice.date");
+    auto dated = void_invoice();
+    dated.mutable_void_invoice()->set_date("2026-11-05");
+    CHECK(accepted(drafted(), dated)[0].invoice_voided().date() == "2026-11-05");
     auto draft_void = accepted(drafted(), void_invoice());
     CHECK_FALSE(draft_void[0].invoice_voided().was_issued());
     CHECK(consumers::billing_follow_ups(draft_void[0]).empty());  // a draft was never posted

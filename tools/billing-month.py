@@ -206,12 +206,17 @@ def payload_kind(envelope):
     return kinds[0]
 
 
+def default_series(direction):
+    """Bills are numbered apart from customer invoices."""
+    return "bills" if direction == "INVOICE_DIRECTION_SUPPLIER" else "default"
+
+
 def figures_status(invoice):
-    """An issued invoice's status from its figures: paid when nothing is outstanding, partially
-    paid when something was taken off the gross (payments or credit notes), else issued."""
+    """An issued invoice's status: paid when nothing is outstanding, partially paid when a
+    payment is allocated to it (credit notes alone do not count), else issued."""
     if invoice.outstanding == 0:
         return "INVOICE_STATUS_PAID"
-    if invoice.outstanding < invoice.gross:
+    if any(not reversed_date for _, _, reversed_date in invoice.allocations.values()):
         return "INVOICE_STATUS_PARTIALLY_PAID"
     return "INVOICE_STATUS_ISSUED"
 
@@ -307,7 +312,7 @@ class Model:
         malformed = due and (not valid_date(due) or terms > 0 or due < body["issue_date"])
         if malformed or terms > PAYMENT_TERMS_DAYS_MAX:
             raise Rejected("due_date_invalid")
-        if not valid_id(body.get("series_id") or "default"):
+        if not valid_id(body.get("series_id") or default_series(body["direction"])):
             raise Rejected("series_id_invalid")
         if len(body.get("memo", "")) > MEMO_BYTES_MAX:
             raise Rejected("billing_memo_too_long")
@@ -318,7 +323,7 @@ class Model:
             invoice_id=body["invoice_id"], book=body["book_id"], direction=body["direction"],
             counterparty=body["counterparty_id"], currency=body["currency"], issue_date=body["issue_date"],
             due_date=due or add_days(body["issue_date"], terms),
-            series_key=f"{body['book_id']}/{body.get('series_id') or 'default'}", lines=lines,
+            series_key=f"{body['book_id']}/{body.get('series_id') or default_series(body['direction'])}", lines=lines,
             net=sum(line.net for line in lines), tax=sum(line.tax for line in lines),
             gross=sum(line.gross for line in lines))
         if max(invoice.net, invoice.tax, invoice.gross) > INT64_MAX:
@@ -383,7 +388,7 @@ class Model:
         was_issued = invoice.status != "INVOICE_STATUS_DRAFT"
         invoice.status = "INVOICE_STATUS_VOID"
         invoice.outstanding = 0
-        invoice.voided_date = VOID_BUSINESS_DATE
+        invoice.voided_date = body.get("date") or VOID_BUSINESS_DATE
         if was_issued:
             self._later(self._reverse, f"inv:{invoice.invoice_id}", f"inv:{invoice.invoice_id}:void")
 
@@ -856,7 +861,8 @@ def documents_phase(writer, plans):
     for body, fate in plans:
         writer.emit("create_invoice", body)
         if fate == "draft_void":
-            writer.emit("void_invoice", {"invoice_id": body["invoice_id"], "reason": "Drafted by mistake"})
+            writer.emit("void_invoice", {"invoice_id": body["invoice_id"], "reason": "Drafted by mistake",
+                                         "date": body["issue_date"]})
         else:
             writer.emit("issue_invoice", {"invoice_id": body["invoice_id"]})
 
@@ -954,7 +960,8 @@ def payments_phase(rng, writer, book, plans):
     model = writer.model
     for body, fate in plans:
         if fate == "issued_void":
-            writer.emit("void_invoice", {"invoice_id": body["invoice_id"], "reason": "Issued in error"})
+            writer.emit("void_invoice", {"invoice_id": body["invoice_id"], "reason": "Issued in error",
+                                         "date": body["issue_date"]})
     open_invoices = [model.invoices[body["invoice_id"]] for body, fate in plans if fate == "open"]
     credits, payments = plan_payments(rng, book, open_invoices)
     counters = {kind: sum(p.direction == kind for p in payments) for kind in (RECEIVED, SENT)}
@@ -978,8 +985,8 @@ def payment_commands(rng, credits, payments):
         date = day_of_month(min(MONTH_DAYS, int(invoice.issue_date[-2:]) + rng.randint(0, 6)))
         commands.append((date, 1, f"c{n:04d}", "credit_invoice", {
             "invoice_id": invoice.invoice_id, "credit_note_id": f"{invoice.invoice_id}-CN1",
-            "gross_minor": str(gross),
-            "date": date, "memo": "Goods returned" if gross < invoice.gross else "Cancelled in full"}))
+            "gross_minor": str(gross), "date": date,
+            "memo": "Goods returned" if gross < invoice.gross else "Cancelled in full"}))
     for plan in payments:
         commands += plan_commands(rng, plan)
     return commands

@@ -678,12 +678,12 @@ function invoiceTotals(inv, s) {
   const paid = (inv.allocations ?? []).filter((a) => !a.reversed).reduce((sum, a) => sum + big(a.amount_minor), 0n);
   const text = (value, testid) => h('span', { class: 'num', testid, 'data-minor': big(value).toString() },
     formatMinor(value, s));
-  return facts('invoice-totals', [
+  return h('div', { class: 'amounts' }, facts('invoice-totals', [
     ['Gross', text(inv.draft?.gross_minor)],
     ['Credited', text(credited, 'invoice-credited')],
     ['Paid (allocated)', text(paid, 'invoice-paid')],
     ['Outstanding', text(inv.outstanding_minor, 'invoice-outstanding')],
-  ]);
+  ]));
 }
 
 async function viewInvoice(ctx, book, invoiceId) {
@@ -787,7 +787,9 @@ async function viewPayment(ctx, book, paymentId) {
   const money = (value, testid) => h('span', { testid, 'data-minor': big(value).toString() }, formatMinor(value, s));
   const bank = pay.bank_account_id
     ? link(path('books', book, 'accounts', pay.bank_account_id, 'statement'), pay.bank_account_id) : 'the bank role\u2019s account';
-  const refunds = p.refund_ids ?? [];
+  // Refunds with amounts and dates where the server sends them (`refunds`), else their ids.
+  const refunds = (p.refunds ?? []).length
+    ? p.refunds.map((r) => `${r.refund_id} (${formatMinor(r.amount_minor, s)} on ${r.date})`) : p.refund_ids ?? [];
   return {
     name: 'payment', title: `Payment ${paymentId} · ${book}`, book,
     node: [
@@ -878,8 +880,8 @@ async function viewAging(ctx, book) {
     node: [
       bookHeader(book, 'aging', `${what} aging as of ${aging.as_of ?? asOf}`),
       agingForm(book, direction, asOf),
-      h('p', { class: 'hint' }, 'Outstanding amounts by days past the due date; unallocated payments are ' +
-        `${direction === 'customer' ? 'received from customers' : 'sent to suppliers'} and not yet allocated to an invoice.`),
+      h('p', { class: 'hint' }, 'Outstanding amounts by days past the due date. Unallocated payments: ' +
+        `${direction === 'customer' ? 'received from customers' : 'sent to suppliers'}, not yet allocated to an invoice.`),
       agingTable(aging.rows ?? [], scale),
       reconciliationPanel(recon, scale),
     ],
@@ -981,13 +983,13 @@ async function viewExceptions() {
 function causationLink(eventId) {
   const m = /^(invoice|payment)\/(.+)@\d+$/.exec(eventId ?? '');
   if (!m) return h('code', {}, eventId ?? '');
-  return link(path(`${m[1]}s`, m[2]), eventId, 'refused-cause', { class: 'id' });
+  return link(path(`${m[1]}s`, m[2]), eventId, 'refused-cause', { class: 'id nowrap' });
 }
 
 // Commands of process managers that their target refused: which rule, and the document behind it.
 function refusedTable(items) {
   const rows = items.map((r) => h('tr', { testid: 'refused-row' },
-    h('td', { class: 'id', testid: 'refused-command' }, r.command_id ?? ''),
+    h('td', { class: 'nowrap', testid: 'refused-command' }, h('code', {}, r.command_id ?? '')),
     h('td', {}, r.routing_key ?? ''),
     h('td', {}, h('code', { testid: 'refused-code' }, r.code_name ?? '')),
     h('td', {}, r.field ? h('code', {}, r.field) : ''),

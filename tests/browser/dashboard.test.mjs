@@ -7,13 +7,16 @@
 //   BROWSER_DEPS_DIR  folder whose node_modules holds playwright-core (default: this folder)
 //   CHROMIUM          the browser binary (default: /usr/bin/chromium)
 //
-// The book `northwind` from tools/demo-data.py must be loaded. The test signs in, checks that the
-// trial balance the page shows (totals, every account, every roll-up) equals the API's to the last
-// digit, drills down from account 1100 to its statement, an entry (actor and command id), the
-// events of that command and back, filters and pages the event browser, opens the exceptions,
-// balance sheet, holds and operations views (rates need a second poll), and checks that a
-// refused token brings the sign-in box back with the reason. Screenshots: dashboard-*.png, and
-// dashboard-failure.png on a failure. Every wait has a timeout and the whole run is bounded;
+// The book `northwind` from tools/demo-data.py and the billing data of run-dashboard-test must be
+// loaded. The test signs in, checks that the trial balance the page shows (totals, every account,
+// every roll-up) equals the API's to the last digit, drills down from account 1100 to its
+// statement, an entry (actor and command id), the events of that command and back, filters and
+// pages the event browser, opens the exceptions (a refused posting, to its invoice), balance
+// sheet, holds and operations views (rates need a second poll), checks an issued invoice's number
+// and outstanding amount, the direction filter, the invoice's view, its ledger entry and its
+// payment, the AR and AP aging (every cell and the totals) and the reconciliation against the
+// API, and checks that a refused token brings the sign-in box back with the reason. Screenshots:
+// dashboard-*.png, and dashboard-failure.png on a failure. Every wait has a timeout and the whole run is bounded;
 // any failure, uncaught page error or console error exits 1 naming the step.
 
 import { createRequire } from 'node:module';
@@ -224,7 +227,21 @@ async function otherViews() {
   await waitView('exceptions');
   for (const id of ['exceptions-stopped', 'exceptions-dlq', 'exceptions-refused'])
     check(await page.getByTestId(id).isVisible(), `${id} is not shown`);
+  // run-dashboard-test leaves one refused posting: an invoice in a book without an account mapping.
+  const refused = (await api('/v1/exceptions')).refused_postings;
+  const refusedRows = await page.getByTestId('refused-row').count();
+  check(refused.length >= 1 && refusedRows === refused.length,
+    `the page shows ${refusedRows} refused postings, the API ${refused.length}`);
+  const code = await text('refused-code');
+  check(code !== '' && code === refused[0].code_name, `the first refused posting's rule: page "${code}", API "${refused[0].code_name}"`);
   await screenshot('dashboard-exceptions.png');
+  const cause = /^invoice\/(.+)@\d+$/.exec(refused[0].causation_event_id ?? '');
+  check(cause, `the first refused posting was not caused by an invoice: ${JSON.stringify(refused[0])}`);
+  await page.getByTestId('refused-cause').first().click();
+  await waitView('invoice');
+  const invoice = await api(`/v1/invoices/${encodeURIComponent(cause[1])}`);
+  check(page.url().endsWith(`#/books/${invoice.draft.book_id}/invoices/${encodeURIComponent(cause[1])}`),
+    `the refused posting's cause leads to ${page.url()}`);
 
   await page.goto(`${baseUrl}/#/books/${BOOK}/balance-sheet?as_of=2026-11-30`, { timeout: STEP_TIMEOUT_MS });
   await waitView('balance-sheet');
@@ -245,6 +262,137 @@ async function otherViews() {
   const rate = await text('status-commands-rate');
   check(/^\d+\.\d$/.test(rate), `the commands rate is "${rate}" after two polls`);
   await screenshot('dashboard-status.png');
+}
+
+// The scale of a currency in the book: its accounts' (they agree in the demo), else 2, as the page.
+function currencyScale(accounts) {
+  const scales = new Map(accounts.map((a) => [a.currency, Number(a.scale)]));
+  return (currency) => scales.get(currency) ?? 2;
+}
+
+// The minor units and the text of an amount the page shows under `testid`.
+async function shownAmount(testid) {
+  const el = page.getByTestId(testid).first();
+  return { minor: await el.getAttribute('data-minor', { timeout: STEP_TIMEOUT_MS }), text: (await el.textContent()).trim() };
+}
+
+async function checkAmount(testid, minor, scale, what) {
+  const shown = await shownAmount(testid);
+  const want = expectedAmount(minor, scale);
+  check(shown.minor === String(minor) && shown.text === want,
+    `${what}: the page shows "${shown.text}" (${shown.minor}), the API says "${want}" (${minor})`);
+}
+
+// The invoice list, its direction filter, one issued customer invoice with a payment allocated,
+// its ledger entry and its payment, all against the API.
+async function invoices(scaleOf) {
+  await page.goto(`${baseUrl}/#/books/${BOOK}/trial-balance`, { timeout: STEP_TIMEOUT_MS });
+  await waitView('trial-balance');
+  await page.getByTestId('tab-invoices').click();
+  await waitView('invoices');
+  const all = (await api(`/v1/books/${BOOK}/invoices`)).invoices;
+  const rows = await page.locator('[data-testid^="invoice-row-"]').count();
+  check(rows === all.length, `the page lists ${rows} invoices, the API ${all.length}`);
+  const inv = all.find((i) => i.draft.direction === 'INVOICE_DIRECTION_CUSTOMER' && BigInt(i.number) > 0n &&
+    i.allocations.length > 0 && i.status === 'INVOICE_STATUS_PARTIALLY_PAID');
+  check(inv, 'the API has no issued, partly paid customer invoice (billing data not loaded?)');
+  const id = inv.draft.invoice_id;
+  const s = scaleOf(inv.draft.currency);
+  const number = await text(`invoice-number-${id}`);
+  check(number === String(inv.number), `invoice ${id}: the page shows number "${number}", the API ${inv.number}`);
+  await checkAmount(`invoice-outstanding-${id}`, inv.outstanding_minor, s, `invoice ${id} outstanding`);
+  await screenshot('dashboard-invoices.png');
+
+  await page.getByTestId('invoices-filter-supplier').click();
+  await waitView('invoices');
+  const bills = (await api(`/v1/books/${BOOK}/invoices?direction=supplier`)).invoices.map((i) => i.draft.invoice_id);
+  const shown = (await page.locator('[data-testid^="invoice-row-"]').evaluateAll((els) =>
+    els.map((e) => e.dataset.testid.slice('invoice-row-'.length))));
+  check(bills.length > 0 && JSON.stringify(shown) === JSON.stringify(bills),
+    `the supplier filter shows ${JSON.stringify(shown)}, the API ${JSON.stringify(bills)}`);
+  await page.getByTestId('invoices-filter-customer').click();
+  await waitView('invoices');
+
+  await page.getByTestId(`invoice-link-${id}`).click();
+  await waitView('invoice');
+  check((await text('invoice-number')) === String(inv.number), `invoice ${id}: the view shows another number`);
+  await checkAmount('invoice-outstanding', inv.outstanding_minor, s, `invoice ${id} view, outstanding`);
+  await checkAmount('invoice-gross', inv.draft.gross_minor, s, `invoice ${id} view, gross`);
+  const lines = await page.locator('[data-testid^="invoice-line-"]').count();
+  check(lines === inv.draft.lines.length, `invoice ${id}: ${lines} lines shown, ${inv.draft.lines.length} in the API`);
+  const allocations = await page.locator('[data-testid^="invoice-allocation-"]').count();
+  check(allocations === inv.allocations.length, `invoice ${id}: ${allocations} allocations shown, ${inv.allocations.length} in the API`);
+  await screenshot('dashboard-invoice.png');
+
+  // The ledger entry's id has a ':' in it: the link must encode it, and the entry add up to the gross.
+  const entryId = `inv:${id}`;
+  await page.getByTestId('invoice-entry-link').click();
+  await waitView('entry');
+  check(page.url().endsWith(`#/books/${BOOK}/entries/${encodeURIComponent(entryId)}`), `unexpected entry URL ${page.url()}`);
+  const entry = await api(`/v1/books/${BOOK}/entries/${encodeURIComponent(entryId)}`);
+  const debits = entry.entry.legs.filter((l) => l.side === 'SIDE_DEBIT').reduce((sum, l) => sum + BigInt(l.amount_minor), 0n);
+  check(debits.toString() === String(inv.draft.gross_minor), `entry ${entryId} debits ${debits}, invoice gross ${inv.draft.gross_minor}`);
+  const legs = await page.locator('[data-testid^="entry-leg-"]').count();
+  check(legs === entry.entry.legs.length, `entry ${entryId}: ${legs} legs shown, ${entry.entry.legs.length} in the API`);
+
+  await page.goBack({ timeout: STEP_TIMEOUT_MS });
+  await waitView('invoice');
+  await page.getByTestId('allocation-payment-link').first().click();
+  await waitView('payment');
+  const payment = await api(`/v1/payments/${encodeURIComponent(inv.allocations[0].payment_id)}`);
+  await checkAmount('payment-unallocated', payment.unallocated_minor, s, `payment ${payment.payment.payment_id} unallocated`);
+  return `${id} (number ${inv.number}, outstanding ${expectedAmount(inv.outstanding_minor, s)}) -> ${entryId} -> ` +
+    `${payment.payment.payment_id}`;
+}
+
+// Every aging row equals the API's (the minor units as the same strings), and so do the totals
+// per currency, summed apart from the page; the reconciliation says balanced, like the API.
+async function checkAging(direction, scaleOf) {
+  const asOf = await page.getByTestId('aging-as-of').inputValue();
+  check(/^\d{4}-\d{2}-\d{2}$/.test(asOf), `the aging as-of date is "${asOf}"`);
+  const aging = await api(`/v1/books/${BOOK}/aging?direction=${direction}&as_of=${asOf}`);
+  check(aging.rows.length > 0, `the API's ${direction} aging as of ${asOf} is empty`);
+  const columns = ['current', 'days_1_30', 'days_31_60', 'days_61_90', 'over_90', 'total', 'unallocated'];
+  const rows = await page.locator('[data-testid^="aging-row-"]').count();
+  check(rows === aging.rows.length, `${direction} aging: ${rows} rows shown, ${aging.rows.length} in the API`);
+  for (const r of aging.rows) {
+    const shown = await page.getByTestId(`aging-row-${r.counterparty}-${r.currency}`).locator('[data-minor]')
+      .evaluateAll((els) => els.map((e) => e.dataset.minor));
+    const want = columns.map((c) => r[c]);
+    check(JSON.stringify(shown) === JSON.stringify(want),
+      `${direction} aging of ${r.counterparty}: the page has ${JSON.stringify(shown)}, the API ${JSON.stringify(want)}`);
+  }
+  const totals = [];
+  for (const currency of new Set(aging.rows.map((r) => r.currency))) {
+    for (const c of columns) {
+      const sum = aging.rows.filter((r) => r.currency === currency).reduce((acc, r) => acc + BigInt(r[c]), 0n).toString();
+      await checkAmount(`aging-total-${currency}-${c}`, sum, scaleOf(currency), `${direction} aging total ${currency} ${c}`);
+      if (c === 'total') totals.push(`${currency} ${expectedAmount(sum, scaleOf(currency))}`);
+    }
+  }
+  const recon = await api(`/v1/books/${BOOK}/reconciliation`);
+  const status = await text('recon-status');
+  check(recon.balanced && recon.in_flight.length === 0, `the API's reconciliation: ${JSON.stringify(recon)}`);
+  check(status === 'balanced', `the reconciliation panel says "${status}", the API balanced=${recon.balanced}`);
+  const lines = await page.locator('[data-testid^="recon-line-"]').count();
+  check(lines === recon.lines.length, `the reconciliation shows ${lines} lines, the API ${recon.lines.length}`);
+  return `${direction} ${totals.join(', ')} as of ${asOf}`;
+}
+
+async function aging(scaleOf) {
+  await page.getByTestId('tab-aging').click();
+  await waitView('aging');
+  const receivables = await checkAging('customer', scaleOf);
+  await screenshot('dashboard-aging.png');
+  await page.getByTestId('aging-direction-supplier').click();
+  await waitView('aging');
+  const payables = await checkAging('supplier', scaleOf);
+  return `${receivables}; ${payables}`;
+}
+
+async function billing() {
+  const scaleOf = currencyScale((await api(`/v1/books/${BOOK}/accounts`)).accounts);
+  return `${await invoices(scaleOf)}; aging ${await aging(scaleOf)}; reconciliation balanced`;
 }
 
 // A token the server refuses brings the sign-in box back with the reason.
@@ -290,6 +438,8 @@ async function main() {
     const browsed = await eventBrowser(drill.partition);
     step = 'exceptions, balance sheet, holds, operations';
     await otherViews();
+    step = 'invoices, payments, aging and reconciliation';
+    const billed = await billing();
     step = 'refused token';
     await refusedToken();
     step = 'no script or console errors';
@@ -297,7 +447,8 @@ async function main() {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(`dashboard test passed: trial balance ${totals} equals the API; ${ACCOUNT} -> ${drill.entryId} ` +
       `(actor ${drill.actor}, command ${drill.commandId}) -> ${drill.events} event(s); ` +
-      `${browsed} entry_posted events paged; exceptions, holds, operations and sign-in checked; screenshots in ${screenshotDir}; ${seconds} s`);
+      `${browsed} entry_posted events paged; invoice ${billed}; exceptions, holds, operations and sign-in ` +
+      `checked; screenshots in ${screenshotDir}; ${seconds} s`);
   } catch (error) {
     if (page) await screenshot('dashboard-failure.png').catch(() => {});
     const [first, ...rest] = error.message.split('\n');
