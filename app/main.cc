@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
     submit->add_option("file", submit_args.file, "file of commands, one JSON object per line; - for stdin")->capture_default_str();
     submit->add_option("--wait-ms", submit_args.wait_ms, "how long to wait for the outcomes")->capture_default_str();
     submit->add_flag("--quiet", submit_args.quiet, "print only the summary");
+    submit->add_flag("--one-by-one", submit_args.one_by_one, "send each command after the previous one's outcome (keeps the order across books and documents)");
 
     daybook::app::query_args query_args;
     auto* query = app.add_subcommand("query", "read the projections");

@@ -56,6 +56,8 @@ struct submit_args {
     std::string file = "-";
     int wait_ms = 30000;
     bool quiet = false;
+    // Send each command only after the previous one's outcome arrived (order across aggregates).
+    bool one_by_one = false;
 };
 int run_submit(const options& o, const submit_args& a);
 // Sends commands (actor and source already set) and prints their outcomes like `submit`.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -113,6 +114,7 @@ int submit_envelopes(const options& o, const std::vector<v1::CommandEnvelope>& e
 
     auto started = std::chrono::steady_clock::now();
     std::set<std::string> ids;
+    std::map<std::string, v1::Outcome> outcomes_in_order;
     for (const auto& c : list) {
         auto value = events::serialize(c.envelope);
         ids.insert(c.envelope.command_id());
@@ -129,11 +131,16 @@ int submit_envelopes(const options& o, const std::vector<v1::CommandEnvelope>& e
             if (err) return std::fprintf(stderr, "daybook submit: produce failed: %s\n", rd_kafka_err2str(err)), 2;
             break;
         }
+        if (a.one_by_one) {  // the next command is sent once this one's outcome is in
+            rd_kafka_flush(producer->get(), a.wait_ms);
+            auto got = (*waiter)->wait({c.envelope.command_id()}, std::chrono::steady_clock::now() + std::chrono::milliseconds(a.wait_ms));
+            outcomes_in_order.insert(got.begin(), got.end());
+        }
     }
     if (auto err = rd_kafka_flush(producer->get(), a.wait_ms))
         return std::fprintf(stderr, "daybook submit: not all commands were delivered: %s\n", rd_kafka_err2str(err)), 2;
 
-    auto outcomes = (*waiter)->wait(ids, started + std::chrono::milliseconds(a.wait_ms));
+    auto outcomes = a.one_by_one ? outcomes_in_order : (*waiter)->wait(ids, started + std::chrono::milliseconds(a.wait_ms));
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     int status = 0;
     std::size_t accepted = 0, rejected = 0, missing = 0;
