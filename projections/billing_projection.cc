@@ -141,8 +141,13 @@ counterparty_statement statement_of(const store& s, const std::string& book, v1:
         for (const auto& r : p.refunds()) add(r.date(), "refund", r.refund_id(), pay.currency(), r.amount_minor());
         if (p.returned()) add(p.returned_date(), "returned", pay.payment_id(), pay.currency(), pay.amount_minor() - p.refunded_minor());
     }
-    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.date, a.kind, a.document) < std::tie(b.date, b.kind, b.document);
+    // Within a day: documents first, then what reduces or restores them.
+    auto rank = [](const std::string& kind) {
+        static const std::vector<std::string> order{"invoice", "bill", "credit_note", "void", "payment", "refund", "returned"};
+        return std::find(order.begin(), order.end(), kind) - order.begin();
+    };
+    std::stable_sort(all.begin(), all.end(), [&](const auto& a, const auto& b) {
+        return std::tuple(a.date, rank(a.kind), a.document) < std::tuple(b.date, rank(b.kind), b.document);
     });
     counterparty_statement out;
     for (auto& l : all) {

@@ -818,7 +818,8 @@ def document_body(rng, book, invoice_id, direction, counterparty, index):
     """One invoice or bill. `index` cycles the variants so every month has each of them."""
     customer = direction == CUSTOMER
     # Empty: the series_id is left out and Daybook takes "default".
-    series = "export" if customer and index % 4 == 2 else rng.choice(("default", ""))
+    # Bills take the series' default ("bills"); customer invoices "default" (named or not) or "export".
+    series = ("export" if index % 4 == 2 else rng.choice(("default", ""))) if customer else ""
     issue = day_of_month(rng.randint(1, 28))
     body = {"invoice_id": invoice_id, "book_id": book, "direction": direction, "counterparty_id": counterparty,
             "currency": CURRENCY, "issue_date": issue, "prices_include_tax": index % 3 == 1 or rng.random() < 0.1,
