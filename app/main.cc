@@ -193,6 +193,11 @@ int main(int argc, char** argv) {
     d_resubmit->add_option("offset", dlq_args.offset)->required();
     d_resubmit->add_option("--file", dlq_args.file, "the corrected command (protobuf JSON)");
 
+    std::string verify_book;
+    auto* verify = app.add_subcommand("verify", "what needs a person: stopped partitions, refused postings, DLQ, control accounts (exit 1 on a problem)");
+    common(verify);
+    verify->add_option("--book", verify_book, "one book (default: every book)");
+
     daybook::app::export_args export_args;
     auto* exp = app.add_subcommand("export", "journal, JET extract, trial balance or statement as CSV / JSON Lines, with a certificate");
     common(exp);
@@ -226,6 +231,7 @@ int main(int argc, char** argv) {
     if (submit->parsed()) return daybook::app::run_submit(o, submit_args);
     if (status->parsed()) return daybook::app::run_status(o, status_format);
     if (exp->parsed()) return daybook::app::run_export(o, export_args);
+    if (verify->parsed()) return daybook::app::run_verify(o, verify_book);
     for (auto* sub : dlq->get_subcommands()) {
         dlq_args.what = sub->get_name();
         return daybook::app::run_dlq(o, dlq_args);

@@ -79,6 +79,7 @@ struct export_args {
     std::string out;     // the file; its certificate goes to <out>.certificate.json
 };
 int run_export(const options& o, const export_args& a);
+int run_verify(const options& o, const std::string& book);
 struct query_args {
     std::string what;  // balance, accounts, trial-balance, statement, entry, digest
     std::string book, account, entry;

@@ -156,6 +156,9 @@ def compare(common, expected):
     code, text = query(common, "reconcile", "--book", BOOK, ok_codes=(0, 1))
     if code != 0:
         diffs.append("reconciliation: " + text.replace("\n", "; "))
+    verify = subprocess.run([BIN, "verify", "--book", BOOK] + common, capture_output=True, text=True)
+    if verify.returncode != 0 or "verify: all clear" not in verify.stdout:
+        diffs.append("daybook verify: " + verify.stdout.replace("\n", "; "))
     return diffs
 
 
