@@ -223,6 +223,7 @@ decided decide_void(const v1::VoidInvoice& c, const keyed_state& state, const de
         p->set_invoice_id(d.invoice_id());
         p->set_book_id(d.book_id());
         p->set_was_issued(inv->status() != v1::INVOICE_STATUS_DRAFT);
+        p->set_was_posted(inv->status() != v1::INVOICE_STATUS_DRAFT && d.gross_minor() > 0);
         p->set_reason(c.reason());
         p->set_date(date);
     })};
@@ -242,6 +243,8 @@ decided decide_credit(const v1::CreditInvoice& c, const keyed_state& state) {
     if (inv->status() == v1::INVOICE_STATUS_VOID) return reject(rejection_code::invoice_void, f + "invoice_id", "the invoice is void");
     if (inv->status() == v1::INVOICE_STATUS_DRAFT || inv->status() == v1::INVOICE_STATUS_ISSUING)
         return reject(rejection_code::invoice_not_issued, f + "invoice_id", "only an issued invoice can be credited");
+    if (c.date() < inv->draft().issue_date())
+        return reject(rejection_code::document_date_invalid, f + "date", "a credit note is dated on or after the issue date " + inv->draft().issue_date());
     for (const auto& cn : inv->credits())
         if (cn.credit_note_id() == c.credit_note_id())
             return reject(rejection_code::credit_note_exists, f + "credit_note_id", "credit note " + c.credit_note_id() + " exists");
@@ -252,7 +255,15 @@ decided decide_credit(const v1::CreditInvoice& c, const keyed_state& state) {
                       "the credit note is " + std::to_string(c.gross_minor()) + " but only " +
                           std::to_string(inv->outstanding_minor()) + " is outstanding");
     const auto& d = inv->draft();
-    auto tax = d.gross_minor() == 0 ? int128(0) : divide_rounded(int128(c.gross_minor()) * d.tax_minor(), d.gross_minor());
+    // Tax is split cumulatively, so the credit notes of a fully credited invoice add up to its tax.
+    int128 credited_gross = 0, credited_tax = 0;
+    for (const auto& cn : inv->credits()) {
+        credited_gross += cn.gross_minor();
+        credited_tax += cn.tax_minor();
+    }
+    auto tax = d.gross_minor() == 0
+                   ? int128(0)
+                   : divide_rounded((credited_gross + c.gross_minor()) * d.tax_minor(), d.gross_minor()) - credited_tax;
     return std::vector{event(invoice_stream(c.invoice_id()), c.date(), [&](auto& e) {
         auto* p = e.mutable_invoice_credited();
         p->set_invoice_id(d.invoice_id());
@@ -289,6 +300,15 @@ decided decide_apply(const v1::ApplyAllocation& c, const keyed_state& state) {
     if (inv->status() == v1::INVOICE_STATUS_VOID) return decline(rejection_code::invoice_void, "the invoice is void");
     if (inv->status() == v1::INVOICE_STATUS_DRAFT || inv->status() == v1::INVOICE_STATUS_ISSUING)
         return decline(rejection_code::invoice_not_issued, "the invoice is not issued yet");
+    const auto& d = inv->draft();
+    const bool pays_invoices = c.direction() == v1::PAYMENT_DIRECTION_RECEIVED;
+    if (c.book_id() != d.book_id() || pays_invoices != (d.direction() == v1::INVOICE_DIRECTION_CUSTOMER) ||
+        c.counterparty_id() != d.counterparty_id())
+        return decline(rejection_code::allocation_document_mismatch,
+                       "the payment (book " + c.book_id() + ", " + (pays_invoices ? "received from " : "sent to ") +
+                           c.counterparty_id() + ") cannot settle " +
+                           (d.direction() == v1::INVOICE_DIRECTION_CUSTOMER ? "customer invoice" : "bill") + " of book " +
+                           d.book_id() + " for " + d.counterparty_id());
     if (c.currency() != inv->draft().currency())
         return decline(rejection_code::billing_currency_mismatch,
                        "the payment is in " + c.currency() + ", the invoice in " + inv->draft().currency());
@@ -301,7 +321,9 @@ decided decide_apply(const v1::ApplyAllocation& c, const keyed_state& state) {
         return decline(rejection_code::allocation_exceeds_outstanding,
                        std::to_string(c.amount_minor()) + " is more than the " + std::to_string(inv->outstanding_minor()) +
                            " outstanding");
-    return std::vector{event(invoice_stream(c.invoice_id()), c.date(), [&](auto& e) {
+    // Effective when both documents exist: never before the invoice's issue date.
+    const std::string date = std::max(c.date(), d.issue_date());
+    return std::vector{event(invoice_stream(c.invoice_id()), date, [&](auto& e) {
         auto* p = e.mutable_allocation_applied();
         p->set_invoice_id(c.invoice_id());
         p->set_book_id(inv->draft().book_id());
@@ -309,7 +331,7 @@ decided decide_apply(const v1::ApplyAllocation& c, const keyed_state& state) {
         p->set_allocation_id(c.allocation_id());
         p->set_amount_minor(c.amount_minor());
         p->set_outstanding_minor(inv->outstanding_minor() - c.amount_minor());
-        p->set_date(c.date());
+        p->set_date(date);
     })};
 }
 
@@ -410,9 +432,14 @@ decided decide_allocate(const v1::AllocatePayment& c, const keyed_state& state) 
         if (!valid_id(a.invoice_id())) return reject(rejection_code::invoice_id_invalid, af + "invoice_id", "invoice_id" + id_rule);
         if (a.amount_minor() <= 0) return reject(rejection_code::billing_amount_invalid, af + "amount_minor", "an allocation must be positive");
     }
+    if (!c.date().empty() && !valid_date(c.date()))
+        return reject(rejection_code::document_date_invalid, f + "date", "date must be a calendar date YYYY-MM-DD");
     auto pay = existing_payment(state, c.payment_id(), f);
     if (!pay) return pay.error();
     if (pay->returned()) return reject(rejection_code::payment_returned, f + "payment_id", "the payment was returned");
+    if (!c.date().empty() && c.date() < pay->payment().date())
+        return reject(rejection_code::document_date_invalid, f + "date", "an allocation is dated on or after the payment's date " + pay->payment().date());
+    const std::string date = c.date().empty() ? pay->payment().date() : c.date();
     std::set<std::string> ids;
     for (const auto& a : pay->allocations()) ids.insert(a.allocation_id());
     int128 total = 0;
@@ -431,7 +458,7 @@ decided decide_allocate(const v1::AllocatePayment& c, const keyed_state& state) 
     std::vector<v1::EventEnvelope> out;
     const auto& p = pay->payment();
     for (const auto& a : c.allocations())
-        out.push_back(event(payment_stream(c.payment_id()), p.date(), [&](auto& e) {
+        out.push_back(event(payment_stream(c.payment_id()), date, [&](auto& e) {
             auto* r = e.mutable_allocation_requested();
             r->set_payment_id(p.payment_id());
             r->set_book_id(p.book_id());
@@ -439,8 +466,9 @@ decided decide_allocate(const v1::AllocatePayment& c, const keyed_state& state) 
             r->set_invoice_id(a.invoice_id());
             r->set_amount_minor(a.amount_minor());
             r->set_currency(p.currency());
-            r->set_date(p.date());
+            r->set_date(date);
             r->set_direction(p.direction());
+            r->set_counterparty_id(p.counterparty_id());
         }));
     return out;
 }
@@ -462,7 +490,8 @@ decided decide_confirm(const v1::ConfirmAllocation& c, const keyed_state& state)
     auto a = pending_allocation(*pay, c.allocation_id(), f);
     if (!a) return a.error();
     const auto& p = pay->payment();
-    return std::vector{event(payment_stream(c.payment_id()), p.date(), [&](auto& e) {
+    const std::string date = c.date().empty() ? p.date() : std::max(c.date(), p.date());
+    return std::vector{event(payment_stream(c.payment_id()), date, [&](auto& e) {
         auto* r = e.mutable_allocation_confirmed();
         r->set_payment_id(p.payment_id());
         r->set_book_id(p.book_id());
@@ -471,7 +500,7 @@ decided decide_confirm(const v1::ConfirmAllocation& c, const keyed_state& state)
         r->set_amount_minor(a->amount_minor());
         r->set_currency(p.currency());
         r->set_direction(p.direction());
-        r->set_date(p.date());
+        r->set_date(date);
     })};
 }
 
@@ -499,6 +528,8 @@ decided decide_refund(const v1::RefundPayment& c, const keyed_state& state) {
     auto pay = existing_payment(state, c.payment_id(), f);
     if (!pay) return pay.error();
     if (pay->returned()) return reject(rejection_code::payment_returned, f + "payment_id", "the payment was returned");
+    if (c.date() < pay->payment().date())
+        return reject(rejection_code::document_date_invalid, f + "date", "a refund is dated on or after the payment's date " + pay->payment().date());
     if (std::find(pay->refund_ids().begin(), pay->refund_ids().end(), c.refund_id()) != pay->refund_ids().end())
         return reject(rejection_code::refund_id_exists, f + "refund_id", "refund " + c.refund_id() + " exists");
     if (c.amount_minor() > pay->unallocated_minor())
@@ -527,6 +558,8 @@ decided decide_return(const v1::ReturnPayment& c, const keyed_state& state) {
     auto pay = existing_payment(state, c.payment_id(), f);
     if (!pay) return pay.error();
     if (pay->returned()) return reject(rejection_code::payment_returned, f + "payment_id", "the payment was returned already");
+    if (c.date() < pay->payment().date())
+        return reject(rejection_code::document_date_invalid, f + "date", "a return is dated on or after the payment's date " + pay->payment().date());
     for (const auto& a : pay->allocations())
         if (a.state() == v1::ALLOCATION_STATE_PENDING)
             return reject(rejection_code::payment_has_pending_allocations, f + "payment_id",
@@ -575,6 +608,16 @@ v1::PaymentAllocation* allocation_of(v1::PaymentState& pay, const std::string& i
 }
 
 }  // namespace
+
+bool is_process_manager_command(const v1::CommandEnvelope& c) {
+    if (c.has_linked_run()) {
+        for (const auto& inner : c.linked_run().commands())
+            if (is_process_manager_command(inner)) return true;
+        return false;
+    }
+    return c.has_record_invoice_number() || c.has_apply_allocation() || c.has_reverse_allocation() || c.has_assign_number() ||
+           c.has_confirm_allocation() || c.has_release_allocation();
+}
 
 bool is_command(const v1::CommandEnvelope& command) {
     auto n = static_cast<int>(command.payload_case());
@@ -675,6 +718,7 @@ void evolve(keyed_state& state, const v1::EventEnvelope& e) {
                 cn->set_credit_note_id(c.credit_note_id());
                 cn->set_gross_minor(c.gross_minor());
                 cn->set_date(c.date());
+                cn->set_tax_minor(c.tax_minor());
                 inv.set_outstanding_minor(c.outstanding_minor());
                 inv.set_status(status_of(inv));
             });

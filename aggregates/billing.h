@@ -10,8 +10,10 @@
 //   prices without tax: net = amount, tax = net * rate_bp / 10000 (rounded), gross = net + tax;
 //   prices with tax:    gross = amount, net = gross * 10000 / (10000 + rate_bp) (rounded),
 //                       tax = gross - net.
-// Invoice totals are the sums of the lines. A credit note's net and tax split its gross in the
-// invoice's proportion: tax = gross * invoice tax / invoice gross (rounded), net = gross - tax.
+// Invoice totals are the sums of the lines. Credit notes split their gross in the invoice's
+// proportion, cumulatively: a note's tax = round(all credited gross * invoice tax / invoice
+// gross) - the tax of earlier notes, net = gross - tax; fully credited, the notes carry exactly
+// the invoice's tax.
 // Outstanding = gross - credit notes - applied allocations (+ reversed allocations).
 //
 // Lifecycle: draft -> issuing (number asked for) -> issued -> partially paid -> paid; void from
@@ -23,8 +25,8 @@
 // decide checks rules in this fixed order and returns the first that is broken:
 //   create_invoice:  invoice_id_invalid, billing_book_id_invalid, invoice_direction_invalid,
 //                    counterparty_invalid, billing_currency_invalid, document_date_invalid
-//                    (issue_date), due_date_invalid (malformed, before the issue date, given
-//                    with terms, terms above the limit), series_id_invalid,
+//                    (issue_date), due_date_invalid (given with terms, then malformed or before
+//                    the issue date, then terms above the limit), series_id_invalid,
 //                    billing_memo_too_long, invoice_lines_invalid, per line:
 //                    line_description_invalid, line_quantity_invalid, line_price_invalid,
 //                    line_tax_rate_invalid, line_account_invalid; billing_amount_overflow;
@@ -38,13 +40,17 @@
 //   credit_invoice:  invoice_id_invalid, credit note id: invoice_id_invalid (at
 //                    credit_note_id), billing_amount_invalid, document_date_invalid,
 //                    billing_memo_too_long, invoice_not_found, invoice_void, invoice_not_issued,
-//                    credit_note_exists, too_many_allocations (credit notes),
-//                    credit_exceeds_outstanding.
+//                    document_date_invalid (before the issue date), credit_note_exists,
+//                    too_many_allocations (credit notes), credit_exceeds_outstanding.
 //   apply_allocation (from the payment's saga): invoice_id_invalid; every other failure is an
 //                    allocation_declined event carrying the code it would have had:
 //                    invoice_not_found, invoice_void, invoice_not_issued,
-//                    billing_currency_mismatch, billing_amount_invalid, too_many_allocations,
-//                    allocation_exceeds_outstanding. A repeated allocation_id is applied once.
+//                    allocation_document_mismatch (the payment's book, direction -- received
+//                    pays customer invoices, sent pays bills -- or counterparty differs),
+//                    billing_currency_mismatch, billing_amount_invalid, allocation_id_exists
+//                    (the same payment's allocation id again), too_many_allocations,
+//                    allocation_exceeds_outstanding. An applied allocation is dated the later of
+//                    the allocation's date and the invoice's issue date.
 //   reverse_allocation: invoice_id_invalid, invoice_not_found, allocation_not_found.
 //   assign_number:   series_key_invalid, invoice_id_invalid; an invoice that already has a
 //                    number of this series gets the same number again (no new number).
@@ -54,16 +60,20 @@
 //                    (method), payment_already_exists.
 //   allocate_payment: payment_id_invalid, allocations_invalid, per allocation:
 //                    invoice_id_invalid (allocation_id, invoice_id), billing_amount_invalid;
-//                    payment_not_found, payment_returned, per allocation: allocation_id_exists
+//                    document_date_invalid (date malformed); payment_not_found,
+//                    payment_returned, document_date_invalid (before the payment's date), per
+//                    allocation: allocation_id_exists
 //                    (also twice in one command); too_many_allocations,
 //                    allocation_exceeds_unallocated (the sum).
 //   confirm_allocation / release_allocation: payment_id_invalid, payment_not_found,
 //                    allocation_not_found, allocation_not_pending.
 //   refund_payment:  payment_id_invalid, invoice_id_invalid (refund_id), billing_amount_invalid,
 //                    document_date_invalid, payment_not_found, payment_returned,
-//                    refund_id_exists, refund_exceeds_unallocated.
+//                    document_date_invalid (before the payment's date), refund_id_exists,
+//                    refund_exceeds_unallocated.
 //   return_payment:  payment_id_invalid, billing_memo_too_long, document_date_invalid,
-//                    payment_not_found, payment_returned, payment_has_pending_allocations.
+//                    payment_not_found, payment_returned, document_date_invalid (before the
+//                    payment's date), payment_has_pending_allocations.
 // decide is pure; evolve never fails and never decides.
 
 #include <optional>
@@ -77,12 +87,17 @@
 
 namespace daybook::aggregates::billing {
 
+// Commands only the process managers send (saga steps): number_assigned answers, allocation
+// answers and reversals. Gateways (HTTP, `daybook submit`) refuse them from clients, so a client
+// cannot confirm an allocation the invoice has not applied or burn a number of a series.
+bool is_process_manager_command(const v1::CommandEnvelope& command);
+
 // True when the envelope carries an invoice, series or payment command (event).
 bool is_command(const v1::CommandEnvelope& command);
 bool is_event(const v1::EventEnvelope& event);
 
 // The events a command decides: payload, stream_id and effective_date set (the effective date is
-// the document's date; empty means the processor's business date).
+// the document's date; empty -- only number_assigned -- means the UTC date of `now`).
 result<std::vector<v1::EventEnvelope>> decide(const v1::CommandEnvelope& command, const events::keyed_state& state,
                                               const decide_context& ctx);
 void evolve(events::keyed_state& state, const v1::EventEnvelope& event);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "api/assets.h"
+#include "aggregates/billing.h"
 #include "aggregates/validation.h"
 #include "api/tokens.h"
 #include "consumers/log_reader.h"
@@ -277,8 +278,11 @@ struct server::impl {
                                f + "command_id");
             if (events::routing_key_of(c).empty())
                 return problem(res, 400, "no command", "the envelope carries no command or its book_id is empty", f + "payload");
+            if (aggregates::billing::is_process_manager_command(c))
+                return problem(res, 403, "a process manager's command",
+                               "this step of a saga is sent by the billing process managers, never by a client", f + "payload");
             c.set_actor(who->actor);
-            if (c.source().empty()) c.set_source("api");
+            c.set_source("api");  // never a process manager's name
         }
         auto wait_ms = int_param(req, res, "wait_ms", 0, 30000, 5000);
         if (!wait_ms) return;

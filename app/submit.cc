@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "aggregates/billing.h"
 #include "app/options.h"
 #include "consumers/outcome_waiter.h"
 #include "events/codec.h"
@@ -51,6 +52,10 @@ result<std::vector<parsed_line>, std::string> read_commands(std::istream& in) {
             errors += "line " + std::to_string(n) + ": command_id is required (it is the idempotency key)\n";
             continue;
         }
+        if (aggregates::billing::is_process_manager_command(p.envelope)) {
+            errors += "line " + std::to_string(n) + ": a saga step of the billing process managers, never sent by a client\n";
+            continue;
+        }
         p.key = events::routing_key_of(p.envelope);
         if (p.key.empty()) {
             errors += "line " + std::to_string(n) + ": no command, or its book_id is empty\n";
@@ -58,7 +63,7 @@ result<std::vector<parsed_line>, std::string> read_commands(std::istream& in) {
         }
         // The gateway stamps the actor; whatever the client wrote there is ignored.
         p.envelope.set_actor(actor);
-        if (p.envelope.source().empty()) p.envelope.set_source("client");
+        p.envelope.set_source("client");  // never a process manager's name
         out.push_back(std::move(p));
     }
     if (!errors.empty()) return errors;

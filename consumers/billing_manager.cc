@@ -137,7 +137,7 @@ std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& e) 
         case E::kInvoiceIssued: invoice_issued(out, e); break;
         case E::kInvoiceVoided: {
             const auto& v = e.invoice_voided();
-            if (!v.was_issued()) break;
+            if (!v.was_posted()) break;  // a draft, or a document of zero value, was never posted
             auto& c = out.emplace_back(command_for(e, "reverse"));
             auto* r = c.mutable_reverse_entry();
             r->set_book_id(v.book_id());
@@ -166,12 +166,16 @@ std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& e) 
             a->set_amount_minor(r.amount_minor());
             a->set_currency(r.currency());
             a->set_date(r.date());
+            a->set_book_id(r.book_id());
+            a->set_direction(r.direction());
+            a->set_counterparty_id(r.counterparty_id());
             break;
         }
         case E::kAllocationApplied: {
             auto& c = out.emplace_back(command_for(e, "confirm"));
             c.mutable_confirm_allocation()->set_payment_id(e.allocation_applied().payment_id());
             c.mutable_confirm_allocation()->set_allocation_id(e.allocation_applied().allocation_id());
+            c.mutable_confirm_allocation()->set_date(e.allocation_applied().date());
             break;
         }
         case E::kAllocationDeclined: {

@@ -118,6 +118,7 @@ std::string_view name_of(rejection_code code) {
         DAYBOOK_CODE(refund_exceeds_unallocated)
         DAYBOOK_CODE(payment_has_pending_allocations)
         DAYBOOK_CODE(bank_account_invalid)
+        DAYBOOK_CODE(allocation_document_mismatch)
 #undef DAYBOOK_CODE
     }
     return "unknown_code";

@@ -130,7 +130,8 @@ enum class rejection_code : std::uint16_t {
     refund_exceeds_unallocated = 2043,      // a refund above the unallocated amount
     payment_has_pending_allocations = 2044, // return while allocations await the invoices' answers
     bank_account_invalid = 2045,            // bank_account_id malformed
-    // Next free billing code: 2046.
+    allocation_document_mismatch = 2046,    // a payment of another book, direction or party
+    // Next free billing code: 2047.
 };
 
 // The stable snake_case name of a code, as shown to users and stored beside the number.

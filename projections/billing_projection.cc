@@ -230,8 +230,23 @@ reconciliation reconcile(const store& s, const std::string& book) {
                 out.in_flight.push_back("allocation " + a.allocation_id() + " of payment " + pay.payment_id() + ": not posted");
         }
         if (entry_missing("pay:" + pay.payment_id())) out.in_flight.push_back("payment " + pay.payment_id() + ": not posted");
+        for (const auto& r : p.refunds())
+            if (entry_missing("ref:" + pay.payment_id() + ":" + r.refund_id()))
+                out.in_flight.push_back("refund " + r.refund_id() + " of payment " + pay.payment_id() + ": not posted");
         if (p.returned()) {
-            if (entry_missing("ret:" + pay.payment_id())) out.in_flight.push_back("payment " + pay.payment_id() + ": return not posted");
+            // Nothing is posted for a return when everything had been refunded.
+            if (pay.amount_minor() > p.refunded_minor() && entry_missing("ret:" + pay.payment_id()))
+                out.in_flight.push_back("payment " + pay.payment_id() + ": return not posted");
+            for (const auto& a : p.allocations()) {
+                if (a.state() != v1::ALLOCATION_STATE_RETURNED) continue;
+                auto inv = find_invoice(s, a.invoice_id());
+                bool undone = inv && std::any_of(inv->allocations().begin(), inv->allocations().end(), [&](const auto& x) {
+                                  return x.allocation_id() == a.allocation_id() && x.payment_id() == pay.payment_id() && x.reversed();
+                              });
+                if (!undone)
+                    out.in_flight.push_back("allocation " + a.allocation_id() + " of returned payment " + pay.payment_id() +
+                                            ": not yet undone on " + a.invoice_id());
+            }
             continue;
         }
         lines[{received ? "customer_advances" : "supplier_advances", pay.currency()}].documents += p.unallocated_minor() + pending;

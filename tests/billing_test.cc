@@ -99,6 +99,9 @@ v1::CommandEnvelope apply(std::int64_t amount, const std::string& allocation = "
         a->set_amount_minor(amount);
         a->set_currency(currency);
         a->set_date("2026-11-10");
+        a->set_book_id("acme");
+        a->set_direction(v1::PAYMENT_DIRECTION_RECEIVED);
+        a->set_counterparty_id("cust-1");
     });
 }
 v1::CommandEnvelope credit(std::int64_t gross, const std::string& id = "cn-1") {
@@ -287,7 +290,19 @@ SCENARIO("an invoice is drafted, issued with the next number of its series, and 
             }
         }
         WHEN("an allocation arrives for an invoice that does not exist, a draft, or a void invoice") {
-            THEN("declined: invoice_not_found, invoice_not_issued, invoice_void") {
+            THEN("declined: invoice_not_found, invoice_not_issued, invoice_void, and a payment that cannot settle it") {
+                auto other_book = apply(100);
+                other_book.mutable_apply_allocation()->set_book_id("globex");
+                CHECK(accepted(issued(), other_book)[0].allocation_declined().code_name() == "allocation_document_mismatch");
+                auto sent = apply(100);
+                sent.mutable_apply_allocation()->set_direction(v1::PAYMENT_DIRECTION_SENT);  // a supplier payment
+                CHECK(accepted(issued(), sent)[0].allocation_declined().code_name() == "allocation_document_mismatch");
+                auto other_party = apply(100);
+                other_party.mutable_apply_allocation()->set_counterparty_id("cust-2");
+                CHECK(accepted(issued(), other_party)[0].allocation_declined().code_name() == "allocation_document_mismatch");
+                auto early = apply(100);
+                early.mutable_apply_allocation()->set_date("2026-10-01");  // a payment older than the invoice
+                CHECK(accepted(issued(), early)[0].allocation_applied().date() == "2026-11-02");
                 CHECK(accepted({}, apply(100, "a1", "EUR", "ghost"))[0].allocation_declined().code_name() == "invoice_not_found");
                 CHECK(accepted(drafted(), apply(100))[0].allocation_declined().code_name() == "invoice_not_issued");
                 auto voided = plus(issued(), accepted(issued(), void_invoice()));
@@ -297,6 +312,18 @@ SCENARIO("an invoice is drafted, issued with the next number of its series, and 
         WHEN("a credit note of 50.00 is issued") {
             auto events = accepted(issued(), credit(5000));
             THEN("net and tax split in the invoice's proportion, outstanding reduced, still issued (nothing paid)") {
+                // Cumulative split: three notes crediting the whole invoice carry exactly its tax.
+                auto h = issued();
+                std::int64_t tax = 0;
+                for (auto [id, gross] : std::vector<std::pair<std::string, std::int64_t>>{{"n1", 7138}, {"n2", 7139}, {"n3", 7139}}) {
+                    auto e = accepted(h, credit(gross, id));
+                    tax += e[0].invoice_credited().tax_minor();
+                    h = plus(h, e);
+                }
+                CHECK(tax == 3419);
+                auto early = credit(100, "n0");
+                early.mutable_credit_invoice()->set_date("2026-11-01");
+                REQUIRE_REJECTED(when(issued(), early), document_date_invalid, "credit_invoice.date");
                 CHECK(billing::find_invoice(given(plus(issued(), events)), "inv-1")->status() == v1::INVOICE_STATUS_ISSUED);
                 const auto& c = events[0].invoice_credited();
                 CHECK(c.tax_minor() == 798);  // 5000 * 3419 / 21416 = 798.2
@@ -319,8 +346,9 @@ SCENARIO("an invoice is drafted, issued with the next number of its series, and 
         }
         WHEN("it is voided with nothing allocated") {
             auto events = accepted(issued(), void_invoice());
-            THEN("invoice_voided was_issued, and the process manager reverses its entry") {
+            THEN("invoice_voided was_issued and was_posted, and the process manager reverses its entry") {
                 CHECK(events[0].invoice_voided().was_issued());
+                CHECK(events[0].invoice_voided().was_posted());
                 events[0].set_stream_id("invoice/inv-1");
                 events[0].set_version(4);
                 auto follow = consumers::billing_follow_ups(events[0]);
@@ -493,6 +521,9 @@ SCENARIO("a payment is allocated through a saga: requested, then confirmed or re
                 REQUIRE_REJECTED(when(h, refund(100)), refund_id_exists, "refund_payment.refund_id");
                 REQUIRE_REJECTED(when(h, refund(15001, "r2")), refund_exceeds_unallocated, "refund_payment.amount_minor");
                 REQUIRE_REJECTED(when(h, refund(0, "r2")), billing_amount_invalid, "refund_payment.amount_minor");
+                auto early = refund(100, "r3");
+                early.mutable_refund_payment()->set_date("2026-11-09");  // before the payment
+                REQUIRE_REJECTED(when(h, early), document_date_invalid, "refund_payment.date");
             }
         }
         WHEN("the payment is returned with a confirmed allocation") {

@@ -260,6 +260,11 @@ TEST_CASE("HTTP API: event browser, DLQ list/show/resubmit, status, exceptions, 
         CHECK(entry->status == 200);
         CHECK(entry->body.find("ACCOUNT_ROLE_RECEIVABLE") != std::string::npos);  // posted by role, resolved to ar
         CHECK(http.Get("/v1/invoices/nope", reader)->status == 404);
+        auto saga_step = http.Post("/v1/commands", submitter,
+                                   R"({"command_id":"b-9","confirm_allocation":{"payment_id":"ops-pay-1","allocation_id":"x1"}})",
+                                   "application/json");
+        REQUIRE(saga_step);
+        CHECK(saga_step->status == 403);  // only the process managers take saga steps
         CHECK(http.Get("/v1/books/ops/aging?direction=sideways&as_of=2026-11-20", reader)->status == 400);
         CHECK(http.Get("/v1/books/ops/aging?direction=customer", reader)->status == 400);
     }

@@ -174,6 +174,7 @@ class Invoice:
     number: int = 0
     outstanding: int = 0
     credits: dict = field(default_factory=dict)      # credit note id -> (gross, date)
+    credit_tax: dict = field(default_factory=dict)   # credit note id -> tax (split cumulatively)
     # (payment id, allocation id) -> [amount, date, reversed date]. Allocation ids are a payment's
     # own (allocate_payment checks allocation_id_exists per payment), so two payments may use the
     # same id on one invoice.
@@ -406,10 +407,15 @@ class Model:
             raise Rejected("billing_memo_too_long")
         invoice = self._invoice(body["invoice_id"])
         self._check_creditable(invoice, body["credit_note_id"], gross)
+        # Tax is split cumulatively over the invoice's credit notes.
+        prior_gross = sum(g for g, _ in invoice.credits.values())
+        prior_tax = sum(invoice.credit_tax.values())
+        tax = credit_split(prior_gross + gross, invoice.tax, invoice.gross)[1] - prior_tax
         invoice.credits[body["credit_note_id"]] = (gross, body["date"])
+        invoice.credit_tax[body["credit_note_id"]] = tax
         invoice.outstanding -= gross
         invoice.status = figures_status(invoice)
-        self._later(self._post_credit, invoice, body["credit_note_id"], gross, body["date"])
+        self._later(self._post_credit, invoice, body["credit_note_id"], gross, tax)
 
     @staticmethod
     def _check_creditable(invoice, credit_note_id, gross):
@@ -424,10 +430,10 @@ class Model:
         if gross > invoice.outstanding:
             raise Rejected("credit_exceeds_outstanding", f"{gross} > {invoice.outstanding}")
 
-    def _post_credit(self, invoice, credit_note_id, gross, _date):
+    def _post_credit(self, invoice, credit_note_id, gross, tax):
         """invoice_credited: the invoice's entry mirrored for the credit's net and tax, on the
         revenue (expense) role, never the lines' accounts."""
-        net, tax = credit_split(gross, invoice.tax, invoice.gross)
+        net = gross - tax
         customer = invoice.direction == CUSTOMER
         side = DEBIT if customer else CREDIT
         self._post(f"cn:{invoice.invoice_id}:{credit_note_id}", [
@@ -439,14 +445,15 @@ class Model:
         """The invoice's answer to one allocation: applied, or declined with the code it would
         have had (then the payment's saga releases the amount)."""
         invoice = self.invoices.get(invoice_id)
-        code = allocation_refusal(invoice, (payment_id, allocation_id), amount, currency)
+        code = allocation_refusal(invoice, (payment_id, allocation_id), amount, currency, self.payments[payment_id])
         if code == "repeated":
             return
         if code:
             self.declined.append((payment_id, allocation_id, invoice_id, code))
             self._later(self._release_allocation, payment_id, allocation_id, code)
             return
-        invoice.allocations[(payment_id, allocation_id)] = [amount, date, ""]
+        # Effective when both documents exist: never before the invoice's issue date.
+        invoice.allocations[(payment_id, allocation_id)] = [amount, max(date, invoice.issue_date), ""]
         invoice.outstanding -= amount
         invoice.status = figures_status(invoice)
         self._later(self._confirm_allocation, payment_id, allocation_id)
@@ -659,7 +666,7 @@ def check_payment_header(body, amount):
         raise Rejected("billing_memo_too_long", "method")
 
 
-def allocation_refusal(invoice, allocation_key, amount, currency):
+def allocation_refusal(invoice, allocation_key, amount, currency, payment=None):
     """apply_allocation's decline code in billing.h's order, "" to apply, "repeated" when the
     allocation was applied before (applied once)."""
     if invoice is None:
@@ -668,6 +675,9 @@ def allocation_refusal(invoice, allocation_key, amount, currency):
         return "invoice_void"
     if invoice.status in ("INVOICE_STATUS_DRAFT", "INVOICE_STATUS_ISSUING"):
         return "invoice_not_issued"
+    if payment is not None and (payment.book != invoice.book or (payment.direction == RECEIVED) !=
+                                (invoice.direction == CUSTOMER) or payment.counterparty != invoice.counterparty):
+        return "allocation_document_mismatch"
     if currency != invoice.currency:
         return "billing_currency_mismatch"
     if amount <= 0:
