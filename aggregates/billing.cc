@@ -7,6 +7,7 @@
 
 #include "aggregates/validation.h"
 #include "events/codec.h"
+#include "events/hashing.h"
 #include "events/int128.h"
 #include "events/limits.h"
 
@@ -651,6 +652,12 @@ std::optional<v1::InvoiceState> find_invoice(const keyed_state& state, const std
 
 std::optional<v1::PaymentState> find_payment(const keyed_state& state, const std::string& payment_id) {
     return events::parse_row<v1::PaymentState>(state.get(payment_key(payment_id)));
+}
+
+std::string posting_id(std::string_view kind, const std::string& id, const std::string& sub) {
+    std::string out = std::string(kind) + ":" + id + (sub.empty() ? "" : ":" + sub);
+    if (out.size() <= limits::id_bytes_max) return out;
+    return std::string(kind) + ":h" + events::to_hex(events::sha256(out)).substr(0, 40);
 }
 
 std::string invoice_stream(const std::string& invoice_id) { return "invoice/" + invoice_id; }

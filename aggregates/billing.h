@@ -111,6 +111,12 @@ std::optional<line_amounts> line_totals(const v1::InvoiceLine& line, bool prices
 std::optional<v1::InvoiceState> find_invoice(const events::keyed_state& state, const std::string& invoice_id);
 std::optional<v1::PaymentState> find_payment(const events::keyed_state& state, const std::string& payment_id);
 
+// The ledger entry id of a document's posting: "<kind>:<id>[:<sub id>]" (kinds: inv, cn, pay,
+// alloc, ref, ret; a void is "inv:<id>:void"). When that would be longer than an entry id may be,
+// "<kind>:h" and 40 hex characters of its SHA-256. The process managers post under it and the
+// reconciliation looks for it, so both always agree.
+std::string posting_id(std::string_view kind, const std::string& id, const std::string& sub = "");
+
 // Stream ids: "invoice/<id>", "series/<key>", "payment/<id>".
 std::string invoice_stream(const std::string& invoice_id);
 std::string series_stream(const std::string& series_key);

@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "aggregates/billing.h"
 #include "events/codec.h"
 #include "events/hashing.h"
 #include "events/limits.h"
@@ -85,7 +86,7 @@ void invoice_issued(std::vector<v1::CommandEnvelope>& out, const v1::EventEnvelo
     b.role(line_role, line_side, by_role);
     for (const auto& [account, net] : by_account) b.account(account, line_role, line_side, net);
     b.role(customer ? v1::ACCOUNT_ROLE_TAX_PAYABLE : v1::ACCOUNT_ROLE_TAX_RECEIVABLE, line_side, i.tax_minor());
-    post(out, e, i.book_id(), "inv:" + i.invoice_id(), i.issue_date(),
+    post(out, e, i.book_id(), aggregates::billing::posting_id("inv", i.invoice_id()), i.issue_date(),
          std::string(customer ? "invoice " : "bill ") + i.series_key() + " #" + std::to_string(i.number()) + " " +
              i.counterparty_id(),
          b);
@@ -99,7 +100,7 @@ void invoice_credited(std::vector<v1::CommandEnvelope>& out, const v1::EventEnve
     b.role(customer ? v1::ACCOUNT_ROLE_REVENUE : v1::ACCOUNT_ROLE_EXPENSE, side, c.net_minor());
     b.role(customer ? v1::ACCOUNT_ROLE_TAX_PAYABLE : v1::ACCOUNT_ROLE_TAX_RECEIVABLE, side, c.tax_minor());
     b.role(customer ? v1::ACCOUNT_ROLE_RECEIVABLE : v1::ACCOUNT_ROLE_PAYABLE, customer ? credit : debit, c.gross_minor());
-    post(out, e, c.book_id(), "cn:" + c.invoice_id() + ":" + c.credit_note_id(), c.date(),
+    post(out, e, c.book_id(), aggregates::billing::posting_id("cn", c.invoice_id(), c.credit_note_id()), c.date(),
          "credit note " + c.credit_note_id() + " on " + c.invoice_id(), b);
 }
 
@@ -141,8 +142,8 @@ std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& e) 
             auto& c = out.emplace_back(command_for(e, "reverse"));
             auto* r = c.mutable_reverse_entry();
             r->set_book_id(v.book_id());
-            r->set_entry_id("inv:" + v.invoice_id());
-            r->set_reversal_entry_id("inv:" + v.invoice_id() + ":void");
+            r->set_entry_id(aggregates::billing::posting_id("inv", v.invoice_id()));
+            r->set_reversal_entry_id(aggregates::billing::posting_id("inv", v.invoice_id(), "void"));
             r->set_effective_date(v.date());
             r->set_memo(("void: " + v.reason()).substr(0, limits::memo_bytes_max));
             break;
@@ -151,7 +152,7 @@ std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& e) 
         case E::kPaymentRecorded: {
             const auto& p = e.payment_recorded();
             bool received = p.direction() == v1::PAYMENT_DIRECTION_RECEIVED;
-            cash_entry(out, e, p.book_id(), "pay:" + p.payment_id(), p.date(), p.currency(), p.bank_account_id(), received,
+            cash_entry(out, e, p.book_id(), aggregates::billing::posting_id("pay", p.payment_id()), p.date(), p.currency(), p.bank_account_id(), received,
                        received ? v1::ACCOUNT_ROLE_CUSTOMER_ADVANCES : v1::ACCOUNT_ROLE_SUPPLIER_ADVANCES, p.amount_minor(),
                        std::string(received ? "payment from " : "payment to ") + p.counterparty_id());
             break;
@@ -193,14 +194,14 @@ std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& e) 
             legs_builder b{a.currency(), {}};
             b.role(received ? v1::ACCOUNT_ROLE_CUSTOMER_ADVANCES : v1::ACCOUNT_ROLE_PAYABLE, debit, a.amount_minor());
             b.role(received ? v1::ACCOUNT_ROLE_RECEIVABLE : v1::ACCOUNT_ROLE_SUPPLIER_ADVANCES, credit, a.amount_minor());
-            post(out, e, a.book_id(), "alloc:" + a.payment_id() + ":" + a.allocation_id(), a.date(),
+            post(out, e, a.book_id(), aggregates::billing::posting_id("alloc", a.payment_id(), a.allocation_id()), a.date(),
                  "payment " + a.payment_id() + " allocated to " + a.invoice_id(), b);
             break;
         }
         case E::kPaymentRefunded: {
             const auto& r = e.payment_refunded();
             bool received = r.direction() == v1::PAYMENT_DIRECTION_RECEIVED;
-            cash_entry(out, e, r.book_id(), "ref:" + r.payment_id() + ":" + r.refund_id(), r.date(), r.currency(),
+            cash_entry(out, e, r.book_id(), aggregates::billing::posting_id("ref", r.payment_id(), r.refund_id()), r.date(), r.currency(),
                        r.bank_account_id(), !received,
                        received ? v1::ACCOUNT_ROLE_CUSTOMER_ADVANCES : v1::ACCOUNT_ROLE_SUPPLIER_ADVANCES, r.amount_minor(),
                        "refund " + r.refund_id() + " of payment " + r.payment_id());
@@ -225,7 +226,7 @@ std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& e) 
             b.role(received ? v1::ACCOUNT_ROLE_CUSTOMER_ADVANCES : v1::ACCOUNT_ROLE_SUPPLIER_ADVANCES, side,
                    r.unallocated_minor());
             b.account(r.bank_account_id(), v1::ACCOUNT_ROLE_BANK, received ? credit : debit, allocated + r.unallocated_minor());
-            post(out, e, r.book_id(), "ret:" + r.payment_id(), r.date(), "payment " + r.payment_id() + " returned", b);
+            post(out, e, r.book_id(), aggregates::billing::posting_id("ret", r.payment_id()), r.date(), "payment " + r.payment_id() + " returned", b);
             break;
         }
         default: break;

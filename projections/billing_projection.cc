@@ -210,11 +210,11 @@ reconciliation reconcile(const store& s, const std::string& book) {
         if (!issued(inv)) continue;
         bool customer = d.direction() == v1::INVOICE_DIRECTION_CUSTOMER;
         if (inv.status() != v1::INVOICE_STATUS_VOID) lines[{customer ? "receivable" : "payable", d.currency()}].documents += inv.outstanding_minor();
-        if (d.gross_minor() > 0 && entry_missing("inv:" + d.invoice_id())) out.in_flight.push_back("invoice " + d.invoice_id() + ": not posted");
-        if (inv.status() == v1::INVOICE_STATUS_VOID && d.gross_minor() > 0 && entry_missing("inv:" + d.invoice_id() + ":void"))
+        if (d.gross_minor() > 0 && entry_missing(aggregates::billing::posting_id("inv", d.invoice_id()))) out.in_flight.push_back("invoice " + d.invoice_id() + ": not posted");
+        if (inv.status() == v1::INVOICE_STATUS_VOID && d.gross_minor() > 0 && entry_missing(aggregates::billing::posting_id("inv", d.invoice_id(), "void")))
             out.in_flight.push_back("invoice " + d.invoice_id() + ": void not posted");
         for (const auto& c : inv.credits())
-            if (entry_missing("cn:" + d.invoice_id() + ":" + c.credit_note_id()))
+            if (entry_missing(aggregates::billing::posting_id("cn", d.invoice_id(), c.credit_note_id())))
                 out.in_flight.push_back("credit note " + c.credit_note_id() + ": not posted");
     }
     for (const auto& p : list_payments(s, book)) {
@@ -226,16 +226,16 @@ reconciliation reconcile(const store& s, const std::string& book) {
                 pending += a.amount_minor();
                 out.in_flight.push_back("allocation " + a.allocation_id() + " of payment " + pay.payment_id() + ": pending");
             }
-            if (a.state() == v1::ALLOCATION_STATE_CONFIRMED && entry_missing("alloc:" + pay.payment_id() + ":" + a.allocation_id()))
+            if (a.state() == v1::ALLOCATION_STATE_CONFIRMED && entry_missing(aggregates::billing::posting_id("alloc", pay.payment_id(), a.allocation_id())))
                 out.in_flight.push_back("allocation " + a.allocation_id() + " of payment " + pay.payment_id() + ": not posted");
         }
-        if (entry_missing("pay:" + pay.payment_id())) out.in_flight.push_back("payment " + pay.payment_id() + ": not posted");
+        if (entry_missing(aggregates::billing::posting_id("pay", pay.payment_id()))) out.in_flight.push_back("payment " + pay.payment_id() + ": not posted");
         for (const auto& r : p.refunds())
-            if (entry_missing("ref:" + pay.payment_id() + ":" + r.refund_id()))
+            if (entry_missing(aggregates::billing::posting_id("ref", pay.payment_id(), r.refund_id())))
                 out.in_flight.push_back("refund " + r.refund_id() + " of payment " + pay.payment_id() + ": not posted");
         if (p.returned()) {
             // Nothing is posted for a return when everything had been refunded.
-            if (pay.amount_minor() > p.refunded_minor() && entry_missing("ret:" + pay.payment_id()))
+            if (pay.amount_minor() > p.refunded_minor() && entry_missing(aggregates::billing::posting_id("ret", pay.payment_id())))
                 out.in_flight.push_back("payment " + pay.payment_id() + ": return not posted");
             for (const auto& a : p.allocations()) {
                 if (a.state() != v1::ALLOCATION_STATE_RETURNED) continue;

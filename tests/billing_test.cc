@@ -623,6 +623,12 @@ TEST_CASE("the process managers post invoices, bills and payments by account rol
     CHECK(s.legs(0).side() == v1::SIDE_CREDIT);
     CHECK(s.legs(1).account_role() == v1::ACCOUNT_ROLE_EXPENSE);
     CHECK(s.legs(3).account_role() == v1::ACCOUNT_ROLE_TAX_RECEIVABLE);
+    // Entry ids stay within the id limit: long document ids are hashed, the same way every time.
+    CHECK(aggregates::billing::posting_id("alloc", "p", "a") == "alloc:p:a");
+    auto long_id = aggregates::billing::posting_id("alloc", std::string(100, 'p'), std::string(100, 'a'));
+    CHECK(long_id.size() <= limits::id_bytes_max);
+    CHECK(long_id.starts_with("alloc:h"));
+    CHECK(long_id == aggregates::billing::posting_id("alloc", std::string(100, 'p'), std::string(100, 'a')));
     v1::EventEnvelope ledger_event;
     ledger_event.mutable_entry_posted()->set_book_id("acme");
     CHECK(consumers::billing_follow_ups(ledger_event).empty());
