@@ -12,6 +12,7 @@
 
 #include "events/murmur2.h"
 #include "tests/harness.h"
+#include "tests/http_support.h"
 
 using namespace daybook;
 using namespace daybook::testing;
@@ -27,14 +28,6 @@ std::string token_for(const std::string& tokens, const std::string& actor, const
     auto [code, out] = run_daybook({"tokens", "create", "--file", tokens, "--actor", actor, "--role", role});
     REQUIRE(code == 0);
     return out;
-}
-
-void wait_until_up(httplib::Client& http) {
-    for (int i = 0; i < 300; ++i) {
-        if (auto r = http.Get("/healthz"); r && r->status == 200) return;
-        std::this_thread::sleep_for(100ms);
-    }
-    FAIL("the HTTP API did not come up");
 }
 
 // The value of a JSON field in a flat body: "name":<value> up to the next , or }.
@@ -72,7 +65,7 @@ TEST_CASE("HTTP API: event browser, DLQ list/show/resubmit, status, exceptions, 
     serve_process serve(box, "a", data, {"--http", "127.0.0.1:" + std::to_string(port), "--tokens-file", tokens});
     httplib::Client http("127.0.0.1", port);
     http.set_read_timeout(40, 0);
-    wait_until_up(http);
+    REQUIRE(wait_for_health(http));
 
     auto opened = http.Post("/v1/commands?wait_ms=20000", submitter, chart_body, "application/json");
     REQUIRE(opened);
@@ -327,7 +320,7 @@ TEST_CASE("HTTP API: 429 when too many requests wait or the commands backlog is 
                             "--http-backlog-max", "2", "--http-waits-max", "1"});
         httplib::Client http("127.0.0.1", port);
         http.set_read_timeout(40, 0);
-        wait_until_up(http);
+        REQUIRE(wait_for_health(http));
         int slow_status = 0;
         std::thread slow([&] {
             httplib::Client other("127.0.0.1", port);
@@ -374,13 +367,7 @@ TEST_CASE("HTTP API: 429 when too many requests wait or the commands backlog is 
         httplib::SSLClient https("127.0.0.1", port + 1);
         https.set_ca_cert_path(cert.c_str());
         https.enable_server_certificate_verification(true);
-        bool up = false;
-        for (int i = 0; i < 300 && !up; ++i) {
-            auto r = https.Get("/healthz");
-            up = r && r->status == 200;
-            if (!up) std::this_thread::sleep_for(100ms);
-        }
-        REQUIRE(up);
+        REQUIRE(wait_for_health(https));
         auto books = https.Get("/v1/books", submitter);
         REQUIRE(books);
         CHECK(books->status == 200);

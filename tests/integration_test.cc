@@ -15,6 +15,7 @@
 #include "events/limits.h"
 #include "events/murmur2.h"
 #include "tests/harness.h"
+#include "tests/http_support.h"
 
 using namespace daybook;
 using namespace daybook::testing;
@@ -840,13 +841,7 @@ TEST_CASE("HTTP API: tokens and roles, commands with outcomes, queries with min_
     serve_process serve(box, "a", data, {"--http", "127.0.0.1:" + std::to_string(port), "--tokens-file", tokens});
     httplib::Client http("127.0.0.1", port);
     http.set_read_timeout(40, 0);
-    bool up = false;
-    for (int i = 0; i < 200 && !up; ++i) {
-        auto r = http.Get("/healthz");
-        up = r && r->status == 200;
-        if (!up) std::this_thread::sleep_for(100ms);
-    }
-    REQUIRE(up);
+    REQUIRE(wait_for_health(http));
 
     const std::string chart_body =
         R"({"commands":[{"command_id":"w-1","open_account":{"book_id":"web","account_id":"cash","name":"Cash","type":"ACCOUNT_TYPE_ASSET","currency":"EUR","scale":2}},)"
