@@ -39,6 +39,9 @@ rejection reject(rejection_code code, std::string field, std::string detail) {
     return rejection{code, std::move(field), std::move(detail)};
 }
 
+// Series and tax codes are ids without '/' (a series key is "<book>/<series>").
+bool valid_code(const std::string& code) { return valid_id(code) && code.find('/') == std::string::npos; }
+
 // a / b rounded half away from zero (b > 0).
 int128 divide_rounded(int128 a, int128 b) {
     int128 q = a / b, r = a % b;
@@ -97,7 +100,7 @@ decided decide_create(const v1::CreateInvoice& c, const keyed_state& state) {
     const std::string series = !c.series_id().empty()                               ? c.series_id()
                                : c.direction() == v1::INVOICE_DIRECTION_SUPPLIER ? "bills"
                                                                                     : "default";
-    if (!valid_id(series) || series.find('/') != std::string::npos)
+    if (!valid_code(series))
         return reject(rejection_code::series_id_invalid, f + "series_id", "series_id" + id_rule + " and without '/'");
     if (c.memo().size() > limits::memo_bytes_max)
         return reject(rejection_code::billing_memo_too_long, f + "memo", "memo is longer than " + std::to_string(limits::memo_bytes_max) + " bytes");
@@ -117,20 +120,39 @@ decided decide_create(const v1::CreateInvoice& c, const keyed_state& state) {
             return reject(rejection_code::line_price_invalid, lf + "unit_price_minor", "unit price must not be negative");
         if (l.tax_rate_bp() > 10000)
             return reject(rejection_code::line_tax_rate_invalid, lf + "tax_rate_bp", "tax rate is at most 10000 basis points");
+        if (!l.tax_code().empty() && !valid_code(l.tax_code()))
+            return reject(rejection_code::tax_code_invalid, lf + "tax_code", "tax_code" + id_rule + " and without '/'");
+        if (!l.tax_code().empty() && l.tax_rate_bp() != 0)
+            return reject(rejection_code::tax_code_invalid, lf + "tax_code", "give tax_rate_bp or tax_code, not both");
         if (!l.account_id().empty() && !valid_id(l.account_id()))
             return reject(rejection_code::line_account_invalid, lf + "account_id", "account_id" + id_rule);
-        auto amounts = line_totals(l, c.prices_include_tax());
+        // A coded line's rate is known at issue; the overflow check assumes the highest (100 %),
+        // so the totals computed then always fit.
+        v1::InvoiceLine worst = l;
+        if (!l.tax_code().empty()) worst.set_tax_rate_bp(10000);
+        auto amounts = line_totals(worst, c.prices_include_tax());
         if (!amounts) return reject(rejection_code::billing_amount_overflow, lf + "unit_price_minor", "the line's amount does not fit in 64 bits");
         auto* out = d.add_lines();
         *out = l;
-        out->set_net_minor(amounts->net);
-        out->set_tax_minor(amounts->tax);
-        out->set_gross_minor(amounts->gross);
-        net += amounts->net;
-        tax += amounts->tax;
+        out->clear_net_minor();
+        out->clear_tax_minor();
+        out->clear_gross_minor();
+        if (!l.tax_code().empty()) d.set_totals_at_issue(true);
         gross += amounts->gross;
     }
     if (!fits(gross)) return reject(rejection_code::billing_amount_overflow, f + "lines", "the invoice total does not fit in 64 bits");
+    if (!d.totals_at_issue()) {
+        for (auto& l : *d.mutable_lines()) {
+            auto amounts = line_totals(l, c.prices_include_tax()).value();
+            l.set_net_minor(amounts.net);
+            l.set_tax_minor(amounts.tax);
+            l.set_gross_minor(amounts.gross);
+            net += amounts.net;
+            tax += amounts.tax;
+        }
+    } else {
+        gross = 0;
+    }
     if (find_invoice(state, c.invoice_id()))
         return reject(rejection_code::invoice_already_exists, f + "invoice_id", "invoice " + c.invoice_id() + " already exists");
     d.set_invoice_id(c.invoice_id());
@@ -169,6 +191,12 @@ decided decide_issue(const v1::IssueInvoice& c, const keyed_state& state) {
         p->set_invoice_id(d.invoice_id());
         p->set_book_id(d.book_id());
         p->set_series_key(d.series_key());
+        p->set_direction(d.direction());
+        p->set_counterparty_id(d.counterparty_id());
+        p->set_issue_date(d.issue_date());
+        std::set<std::string> seen;
+        for (const auto& l : d.lines())
+            if (!l.tax_code().empty() && seen.insert(l.tax_code()).second) p->add_tax_codes(l.tax_code());
     })};
 }
 
@@ -181,6 +209,26 @@ decided decide_record_number(const v1::RecordInvoiceNumber& c, const keyed_state
     const auto& d = inv->draft();
     if (c.series_key() != d.series_key())
         return reject(rejection_code::series_mismatch, f + "series_key", "the invoice asked series " + d.series_key());
+    // Totals with the rates the register resolved for the issue date (coded lines only).
+    google::protobuf::RepeatedPtrField<v1::InvoiceLine> lines = d.lines();
+    int128 net = 0, tax = 0, gross = 0;
+    for (auto& l : lines) {
+        if (!l.tax_code().empty()) {
+            auto rate = std::find_if(c.rates().begin(), c.rates().end(), [&](const auto& r) { return r.code() == l.tax_code(); });
+            if (rate == c.rates().end())
+                return reject(rejection_code::tax_code_unknown, f + "rates", "no rate was given for tax code " + l.tax_code());
+            l.set_tax_rate_bp(rate->rate_bp());
+        }
+        auto amounts = line_totals(l, d.prices_include_tax());
+        if (!amounts) return reject(rejection_code::billing_amount_overflow, f + "rates", "a line's amount does not fit in 64 bits");
+        l.set_net_minor(amounts->net);
+        l.set_tax_minor(amounts->tax);
+        l.set_gross_minor(amounts->gross);
+        net += amounts->net;
+        tax += amounts->tax;
+        gross += amounts->gross;
+    }
+    if (!fits(gross)) return reject(rejection_code::billing_amount_overflow, f + "rates", "the invoice total does not fit in 64 bits");
     return std::vector{event(invoice_stream(c.invoice_id()), d.issue_date(), [&](auto& e) {
         auto* p = e.mutable_invoice_issued();
         p->set_invoice_id(d.invoice_id());
@@ -192,10 +240,26 @@ decided decide_record_number(const v1::RecordInvoiceNumber& c, const keyed_state
         p->set_currency(d.currency());
         p->set_issue_date(d.issue_date());
         p->set_due_date(d.due_date());
-        *p->mutable_lines() = d.lines();
-        p->set_net_minor(d.net_minor());
-        p->set_tax_minor(d.tax_minor());
-        p->set_gross_minor(d.gross_minor());
+        *p->mutable_lines() = lines;
+        p->set_net_minor(static_cast<std::int64_t>(net));
+        p->set_tax_minor(static_cast<std::int64_t>(tax));
+        p->set_gross_minor(static_cast<std::int64_t>(gross));
+    })};
+}
+
+decided decide_refuse_issue(const v1::RefuseInvoiceIssue& c, const keyed_state& state) {
+    const std::string f = "refuse_invoice_issue.";
+    auto inv = existing_invoice(state, c.invoice_id(), f);
+    if (!inv) return inv.error();
+    if (inv->status() != v1::INVOICE_STATUS_ISSUING)
+        return reject(rejection_code::invoice_not_issuing, f + "invoice_id", "the invoice did not ask for a number");
+    return std::vector{event(invoice_stream(c.invoice_id()), inv->draft().issue_date(), [&](auto& e) {
+        auto* p = e.mutable_invoice_issue_refused();
+        p->set_invoice_id(c.invoice_id());
+        p->set_book_id(inv->draft().book_id());
+        p->set_code(c.code());
+        p->set_code_name(c.code_name());
+        p->set_detail(c.detail().substr(0, limits::memo_bytes_max));
     })};
 }
 
@@ -356,14 +420,141 @@ decided decide_reverse(const v1::ReverseAllocation& c, const keyed_state& state)
     return reject(rejection_code::allocation_not_found, f + "allocation_id", "no applied allocation " + c.allocation_id());
 }
 
-// ---- Numbering series --------------------------------------------------------------------------
+// ---- Billing register: counterparties, tax codes, numbering series (routing key book_id) -------
+// Rows: billing/cp/<book>\0<counterparty>\0<effective_from> -> CounterpartyRegistered,
+//       billing/tax/<book>\0<code>\0<effective_from> -> TaxCodeSet. The state on a date is the
+// latest row dated on or before it.
 
+std::string register_prefix(std::string_view table, const std::string& book, const std::string& id) {
+    std::string k = "billing/" + std::string(table) + "/" + book;
+    k += '\0';
+    k += id;
+    k += '\0';
+    return k;
+}
+
+// The version of a register entry effective on `date`, if any.
+template <typename M>
+std::optional<M> effective_on(const keyed_state& state, const std::string& prefix, const std::string& date) {
+    std::optional<M> found;
+    for (const auto& [k, v] : state.scan(prefix, prefix + date + '\x01', limits::mapping_versions_max)) found = events::parse_row<M>(v);
+    return found;
+}
+
+// Refused when the entry has all the versions it may have (a change on a day it already has
+// replaces that day's and is always allowed).
+std::optional<rejection> versions_left(const keyed_state& state, const std::string& prefix, const std::string& date,
+                                       const std::string& field) {
+    auto versions = state.scan(prefix, "", limits::mapping_versions_max + 1);
+    bool replaces = std::any_of(versions.begin(), versions.end(), [&](const auto& row) { return row.first == prefix + date; });
+    if (versions.size() < limits::mapping_versions_max || replaces) return std::nullopt;
+    return reject(rejection_code::register_versions_exhausted, field,
+                  "changed " + std::to_string(versions.size()) + " times; the limit is " + std::to_string(limits::mapping_versions_max));
+}
+
+std::string register_stream(const std::string& book) { return "register/" + book; }
+
+decided decide_register_counterparty(const v1::RegisterCounterparty& c, const keyed_state& state) {
+    const std::string f = "register_counterparty.";
+    if (!valid_id(c.book_id())) return reject(rejection_code::billing_book_id_invalid, f + "book_id", "book_id" + id_rule);
+    if (!valid_id(c.counterparty_id()))
+        return reject(rejection_code::counterparty_invalid, f + "counterparty_id", "counterparty_id" + id_rule);
+    if (c.name().empty() || c.name().size() > limits::memo_bytes_max)
+        return reject(rejection_code::counterparty_name_invalid, f + "name",
+                      "a counterparty needs a name of at most " + std::to_string(limits::memo_bytes_max) + " bytes");
+    if (!c.customer() && !c.supplier())
+        return reject(rejection_code::counterparty_roles_invalid, f + "customer", "a counterparty is a customer, a supplier or both");
+    if (!valid_date(c.effective_from()))
+        return reject(rejection_code::document_date_invalid, f + "effective_from", "effective_from must be a calendar date YYYY-MM-DD");
+    if (auto r = versions_left(state, register_prefix("cp", c.book_id(), c.counterparty_id()), c.effective_from(), f + "counterparty_id"))
+        return *r;
+    return std::vector{event(register_stream(c.book_id()), c.effective_from(), [&](auto& e) {
+        auto* p = e.mutable_counterparty_registered();
+        p->set_book_id(c.book_id());
+        p->set_counterparty_id(c.counterparty_id());
+        p->set_name(c.name());
+        p->set_customer(c.customer());
+        p->set_supplier(c.supplier());
+        p->set_effective_from(c.effective_from());
+        p->set_blocked(c.blocked());
+    })};
+}
+
+decided decide_set_tax_code(const v1::SetTaxCode& c, const keyed_state& state) {
+    const std::string f = "set_tax_code.";
+    if (!valid_id(c.book_id())) return reject(rejection_code::billing_book_id_invalid, f + "book_id", "book_id" + id_rule);
+    if (!valid_code(c.code())) return reject(rejection_code::tax_code_invalid, f + "code", "code" + id_rule + " and without '/'");
+    if (c.rate_bp() > 10000) return reject(rejection_code::tax_rate_invalid, f + "rate_bp", "a tax rate is at most 10000 basis points");
+    if (!valid_date(c.effective_from()))
+        return reject(rejection_code::document_date_invalid, f + "effective_from", "effective_from must be a calendar date YYYY-MM-DD");
+    if (c.description().size() > limits::memo_bytes_max)
+        return reject(rejection_code::billing_memo_too_long, f + "description",
+                      "description is longer than " + std::to_string(limits::memo_bytes_max) + " bytes");
+    // The register shares the book's partition with the ledger, so it sees the book's lock: a
+    // rate may not change under documents of a closed period.
+    if (auto locked = ledger::closed_through(state, events::book_id{c.book_id()}); !locked.empty() && c.effective_from() <= locked)
+        return reject(rejection_code::period_closed, f + "effective_from",
+                      "the book is closed through " + locked + "; a rate cannot change in a closed period");
+    if (auto r = versions_left(state, register_prefix("tax", c.book_id(), c.code()), c.effective_from(), f + "code")) return *r;
+    return std::vector{event(register_stream(c.book_id()), c.effective_from(), [&](auto& e) {
+        auto* p = e.mutable_tax_code_set();
+        p->set_book_id(c.book_id());
+        p->set_code(c.code());
+        p->set_rate_bp(c.rate_bp());
+        p->set_effective_from(c.effective_from());
+        p->set_description(c.description());
+    })};
+}
+
+// Why the register will not number an invoice, or nullopt when it will.
+std::optional<rejection> issue_check(const v1::AssignNumber& c, const keyed_state& state, std::vector<v1::TaxRate>& rates) {
+    const std::string f = "assign_number.";
+    auto party = effective_on<v1::CounterpartyRegistered>(state, register_prefix("cp", c.book_id(), c.counterparty_id()), c.issue_date());
+    const bool customer = c.direction() == v1::INVOICE_DIRECTION_CUSTOMER;
+    if (!party)
+        return reject(rejection_code::counterparty_unknown, f + "counterparty_id",
+                      std::string(customer ? "customer " : "supplier ") + c.counterparty_id() + " is not registered in book " +
+                          c.book_id() + " on " + c.issue_date());
+    if (customer ? !party->customer() : !party->supplier())
+        return reject(rejection_code::counterparty_role_mismatch, f + "counterparty_id",
+                      c.counterparty_id() + (customer ? " is not a customer" : " is not a supplier") + " on " + c.issue_date());
+    if (party->blocked())
+        return reject(rejection_code::counterparty_blocked, f + "counterparty_id",
+                      c.counterparty_id() + " is blocked from " + party->effective_from());
+    for (const auto& code : c.tax_codes()) {
+        auto rate = effective_on<v1::TaxCodeSet>(state, register_prefix("tax", c.book_id(), code), c.issue_date());
+        if (!rate)
+            return reject(rejection_code::tax_code_unknown, f + "tax_codes",
+                          "tax code " + code + " has no rate in book " + c.book_id() + " on " + c.issue_date());
+        auto& r = rates.emplace_back();
+        r.set_code(code);
+        r.set_rate_bp(rate->rate_bp());
+    }
+    return std::nullopt;
+}
+
+// Numbering: gapless, strictly increasing per series, and only for an invoice the register
+// accepts. An invoice that already has a number of the series gets it again.
 decided decide_assign(const v1::AssignNumber& c, const keyed_state& state) {
     const std::string f = "assign_number.";
-    auto slash = c.series_key().find('/');
-    if (slash == std::string::npos || !valid_id(c.series_key().substr(0, slash)) || !valid_id(c.series_key().substr(slash + 1)))
-        return reject(rejection_code::series_key_invalid, f + "series_key", "series_key is <book>/<series>");
+    if (!valid_id(c.book_id())) return reject(rejection_code::billing_book_id_invalid, f + "book_id", "book_id" + id_rule);
+    const std::string book_prefix = c.book_id() + "/";
+    if (!c.series_key().starts_with(book_prefix) || !valid_code(c.series_key().substr(book_prefix.size())))
+        return reject(rejection_code::series_key_invalid, f + "series_key", "series_key is <book>/<series> of book " + c.book_id());
     if (!valid_id(c.invoice_id())) return reject(rejection_code::invoice_id_invalid, f + "invoice_id", "invoice_id" + id_rule);
+    std::vector<v1::TaxRate> rates;
+    auto refused = issue_check(c, state, rates);
+    if (refused && !state.get(series_number_key(c.series_key(), c.invoice_id())))
+        return std::vector{event(series_stream(c.series_key()), c.issue_date(), [&](auto& e) {
+            auto* p = e.mutable_number_refused();
+            p->set_book_id(c.book_id());
+            p->set_invoice_id(c.invoice_id());
+            p->set_series_key(c.series_key());
+            p->set_code(static_cast<std::uint32_t>(refused->code));
+            p->set_code_name(std::string(name_of(refused->code)));
+            p->set_field(refused->field);
+            p->set_detail(refused->detail);
+        })};
     std::uint64_t number = 0;
     if (auto given = state.get(series_number_key(c.series_key(), c.invoice_id()))) {
         number = events::read_be64(*given);
@@ -371,11 +562,13 @@ decided decide_assign(const v1::AssignNumber& c, const keyed_state& state) {
         v1::SeriesState s = events::parse_row<v1::SeriesState>(state.get(series_key_row(c.series_key()))).value_or(v1::SeriesState{});
         number = s.last_number() + 1;
     }
-    return std::vector{event(series_stream(c.series_key()), "", [&](auto& e) {
+    return std::vector{event(series_stream(c.series_key()), c.issue_date(), [&](auto& e) {
         auto* p = e.mutable_number_assigned();
         p->set_series_key(c.series_key());
         p->set_invoice_id(c.invoice_id());
         p->set_number(number);
+        p->set_book_id(c.book_id());
+        for (auto& r : rates) *p->add_rates() = r;
     })};
 }
 
@@ -616,18 +809,18 @@ bool is_process_manager_command(const v1::CommandEnvelope& c) {
             if (is_process_manager_command(inner)) return true;
         return false;
     }
-    return c.has_record_invoice_number() || c.has_apply_allocation() || c.has_reverse_allocation() || c.has_assign_number() ||
+    return c.has_record_invoice_number() || c.has_refuse_invoice_issue() || c.has_apply_allocation() || c.has_reverse_allocation() || c.has_assign_number() ||
            c.has_confirm_allocation() || c.has_release_allocation();
 }
 
 bool is_command(const v1::CommandEnvelope& command) {
     auto n = static_cast<int>(command.payload_case());
-    return n >= 200 && n < 230;
+    return n >= 200 && n < 240;
 }
 
 bool is_event(const v1::EventEnvelope& event) {
     auto n = static_cast<int>(event.payload_case());
-    return n >= 200 && n < 230;
+    return n >= 200 && n < 240;
 }
 
 std::optional<line_amounts> line_totals(const v1::InvoiceLine& line, bool prices_include_tax) {
@@ -679,14 +872,17 @@ decided decide(const v1::CommandEnvelope& cmd, const keyed_state& state, const d
         case C::kCreditInvoice: return decide_credit(cmd.credit_invoice(), state);
         case C::kApplyAllocation: return decide_apply(cmd.apply_allocation(), state);
         case C::kReverseAllocation: return decide_reverse(cmd.reverse_allocation(), state);
+        case C::kRefuseInvoiceIssue: return decide_refuse_issue(cmd.refuse_invoice_issue(), state);
         case C::kAssignNumber: return decide_assign(cmd.assign_number(), state);
+        case C::kRegisterCounterparty: return decide_register_counterparty(cmd.register_counterparty(), state);
+        case C::kSetTaxCode: return decide_set_tax_code(cmd.set_tax_code(), state);
         case C::kReceivePayment: return decide_receive(cmd.receive_payment(), state);
         case C::kAllocatePayment: return decide_allocate(cmd.allocate_payment(), state);
         case C::kConfirmAllocation: return decide_confirm(cmd.confirm_allocation(), state);
         case C::kReleaseAllocation: return decide_release(cmd.release_allocation(), state);
         case C::kRefundPayment: return decide_refund(cmd.refund_payment(), state);
         case C::kReturnPayment: return decide_return(cmd.return_payment(), state);
-        default: return reject(rejection_code::payload_missing, "payload", "not an invoice, series or payment command");
+        default: return reject(rejection_code::payload_missing, "payload", "not an invoice, register or payment command");
     }
 }
 
@@ -705,9 +901,24 @@ void evolve(keyed_state& state, const v1::EventEnvelope& e) {
             update_invoice(state, e.invoice_issue_requested().invoice_id(),
                            [](auto& inv) { inv.set_status(v1::INVOICE_STATUS_ISSUING); });
             break;
+        case E::kInvoiceIssueRefused:
+            update_invoice(state, e.invoice_issue_refused().invoice_id(), [&](auto& inv) {
+                inv.set_status(v1::INVOICE_STATUS_DRAFT);
+                *inv.mutable_issue_refusal() = e.invoice_issue_refused();
+            });
+            break;
         case E::kInvoiceIssued:
             update_invoice(state, e.invoice_issued().invoice_id(), [&](auto& inv) {
-                inv.set_number(e.invoice_issued().number());
+                const auto& i = e.invoice_issued();
+                // The totals of the issue are the invoice's from now on (coded lines got their rates).
+                auto* d = inv.mutable_draft();
+                *d->mutable_lines() = i.lines();
+                d->set_net_minor(i.net_minor());
+                d->set_tax_minor(i.tax_minor());
+                d->set_gross_minor(i.gross_minor());
+                inv.set_outstanding_minor(i.gross_minor());
+                inv.clear_issue_refusal();
+                inv.set_number(i.number());
                 inv.set_status(status_of(inv));
             });
             break;
@@ -762,6 +973,17 @@ void evolve(keyed_state& state, const v1::EventEnvelope& e) {
             if (n.number() > s.last_number()) s.set_last_number(n.number());
             write(state, row, s);
             state.put(series_number_key(n.series_key(), n.invoice_id()), events::be64(n.number()));
+            break;
+        }
+        case E::kNumberRefused: break;  // the invoice goes back to draft; the register is unchanged
+        case E::kCounterpartyRegistered: {
+            const auto& r = e.counterparty_registered();
+            write(state, register_prefix("cp", r.book_id(), r.counterparty_id()) + r.effective_from(), r);
+            break;
+        }
+        case E::kTaxCodeSet: {
+            const auto& t = e.tax_code_set();
+            write(state, register_prefix("tax", t.book_id(), t.code()) + t.effective_from(), t);
             break;
         }
         case E::kPaymentRecorded: {

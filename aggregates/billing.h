@@ -1,6 +1,6 @@
 #pragma once
-// Invoices and bills, numbering series and payments: three aggregates (routing keys invoice_id,
-// series_key "<book>/<series>" and payment_id), joined by process managers
+// Invoices and bills, payments, and each book's billing register: three aggregates (routing keys
+// invoice_id, payment_id and book_id), joined by process managers
 // (consumers/billing_manager.h) that turn events into commands. Saga state lives here: a payment
 // knows its pending allocations, an invoice answers every allocation with an event (applied or
 // declined), so a failure is something the saga sees, never something it has to remember.
@@ -16,10 +16,24 @@
 // the invoice's tax.
 // Outstanding = gross - credit notes - applied allocations (+ reversed allocations).
 //
-// Lifecycle: draft -> issuing (number asked for) -> issued -> partially paid -> paid; void from
-// draft, or from issued while nothing is allocated or credited. The number comes from the series
-// aggregate: gapless and strictly increasing per series; the invoice id stays the idempotency key.
-// Series default to "default" for customer invoices and "bills" for supplier bills.
+// A line's tax is its own rate (tax_rate_bp) or a tax code of the book; a coded line's rate is the
+// code's rate effective on the issue date, resolved by the register at issue, so a draft with a
+// coded line has no totals yet (totals_at_issue) and the issued invoice records them.
+//
+// Lifecycle: draft -> issuing (number asked for) -> issued -> partially paid -> paid; issuing ->
+// draft again when the register refuses (invoice_issue_refused, with the reason); void from
+// draft, or from issued while nothing is allocated or credited.
+//
+// The register (stream "register/<book>", routing key book_id, so it shares the book's partition
+// with the ledger and sees its period lock) holds the book's counterparties and tax codes, both
+// effective-dated (the version of a date is the latest dated on or before it; the same date
+// replaces), and its numbering series. It numbers an invoice only when, on the issue date, the
+// counterparty is registered, has the role (customer for invoices, supplier for bills) and is not
+// blocked, and every tax code of the lines has a rate; otherwise number_refused (the code it
+// would have had) and no number is used. Numbers are gapless and strictly increasing per series;
+// the invoice id stays the idempotency key. Series default to "default" for customer invoices and
+// "bills" for supplier bills. Payments are not checked against the register: money from a party
+// not (yet) registered is still money received, and stays unallocated until matched.
 // Allocation ids are unique per payment; an invoice knows an allocation by (payment, id).
 //
 // decide checks rules in this fixed order and returns the first that is broken:
@@ -29,11 +43,13 @@
 //                    the issue date, then terms above the limit), series_id_invalid,
 //                    billing_memo_too_long, invoice_lines_invalid, per line:
 //                    line_description_invalid, line_quantity_invalid, line_price_invalid,
-//                    line_tax_rate_invalid, line_account_invalid; billing_amount_overflow;
-//                    invoice_already_exists.
+//                    line_tax_rate_invalid, tax_code_invalid (malformed, or given with a
+//                    rate), line_account_invalid; billing_amount_overflow (coded lines counted
+//                    at 100 %); invoice_already_exists.
 //   issue_invoice:   invoice_id_invalid, invoice_not_found, invoice_void, invoice_not_draft.
 //   record_invoice_number: invoice_id_invalid, invoice_not_found, invoice_not_issuing,
-//                    series_mismatch.
+//                    series_mismatch, tax_code_unknown (no rate given for a coded line).
+//   refuse_invoice_issue: invoice_id_invalid, invoice_not_found, invoice_not_issuing.
 //   void_invoice:    invoice_id_invalid, billing_memo_too_long, document_date_invalid (malformed),
 //                    invoice_not_found, document_date_invalid (before the issue date),
 //                    invoice_void, invoice_number_pending, invoice_has_allocations.
@@ -52,8 +68,19 @@
 //                    allocation_exceeds_outstanding. An applied allocation is dated the later of
 //                    the allocation's date and the invoice's issue date.
 //   reverse_allocation: invoice_id_invalid, invoice_not_found, allocation_not_found.
-//   assign_number:   series_key_invalid, invoice_id_invalid; an invoice that already has a
-//                    number of this series gets the same number again (no new number).
+//   register_counterparty: billing_book_id_invalid, counterparty_invalid,
+//                    counterparty_name_invalid, counterparty_roles_invalid, document_date_invalid
+//                    (effective_from), register_versions_exhausted.
+//   set_tax_code:    billing_book_id_invalid, tax_code_invalid, tax_rate_invalid,
+//                    document_date_invalid (effective_from), billing_memo_too_long
+//                    (description), period_closed (effective_from in the book's closed
+//                    period), register_versions_exhausted.
+//   assign_number:   billing_book_id_invalid, series_key_invalid (not "<book>/<series>" of this
+//                    book), invoice_id_invalid; an invoice that already has a number of this
+//                    series gets the same number again (no new number, no new check); else
+//                    number_refused carrying counterparty_unknown, counterparty_role_mismatch,
+//                    counterparty_blocked or tax_code_unknown, in that order; else the next
+//                    number with the resolved rates.
 //   receive_payment: payment_id_invalid, billing_book_id_invalid, payment_direction_invalid,
 //                    counterparty_invalid, billing_amount_invalid, billing_currency_invalid,
 //                    document_date_invalid, bank_account_invalid, billing_memo_too_long
@@ -92,7 +119,7 @@ namespace daybook::aggregates::billing {
 // cannot confirm an allocation the invoice has not applied or burn a number of a series.
 bool is_process_manager_command(const v1::CommandEnvelope& command);
 
-// True when the envelope carries an invoice, series or payment command (event).
+// True when the envelope carries an invoice, register or payment command (event).
 bool is_command(const v1::CommandEnvelope& command);
 bool is_event(const v1::EventEnvelope& event);
 
@@ -117,7 +144,8 @@ std::optional<v1::PaymentState> find_payment(const events::keyed_state& state, c
 // reconciliation looks for it, so both always agree.
 std::string posting_id(std::string_view kind, const std::string& id, const std::string& sub = "");
 
-// Stream ids: "invoice/<id>", "series/<key>", "payment/<id>".
+// Stream ids: "invoice/<id>", "series/<key>" (numbers), "register/<book>" (counterparties and
+// tax codes), "payment/<id>".
 std::string invoice_stream(const std::string& invoice_id);
 std::string series_stream(const std::string& series_key);
 std::string payment_stream(const std::string& payment_id);

@@ -757,6 +757,11 @@ void resolve_hold(keyed_state& state, const book_id& book, const hold_id& hold, 
 
 }  // namespace
 
+std::string ledger::closed_through(const keyed_state& state, const book_id& book) {
+    auto b = read<v1::BookState>(state, book_key(book));
+    return b ? b->closed_through() : std::string();
+}
+
 std::string stream_of(const events::book_id& book) { return "book/" + book.value; }
 
 std::optional<v1::AccountState> ledger::find_account(const keyed_state& state, const book_id& book, const account_id& account) {

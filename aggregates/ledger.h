@@ -111,6 +111,8 @@ struct ledger {
     // its cut-off (set_book_calendar). UTC date when nothing is declared.
     static std::string business_date(const events::keyed_state& state, const events::book_id& book,
                                      std::int64_t now_ms);
+    // The last date of the book's closed periods (close_period), empty when none is closed.
+    static std::string closed_through(const events::keyed_state& state, const events::book_id& book);
     // Pending amounts of an account that still count at `now` (expired, unswept holds excluded).
     struct pending {
         std::int64_t debits = 0, credits = 0;

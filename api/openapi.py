@@ -67,6 +67,8 @@ doc = {
     "/v1/payments/{payment}": get("one payment", [p("payment", "path", "payment id"), min_token], "Payment", {"404": {"$ref": "#/components/responses/Problem"}}),
     "/v1/books/{book}/aging": get("AR or AP aging as of a date per counterparty: current, 1-30, 31-60, 61-90, over 90 days past due, and unallocated payments", [book, p("direction", "query", "customer (AR) or supplier (AP)", {"type": "string", "enum": ["customer", "supplier"]}, True), p("as_of", "query", "YYYY-MM-DD", {"type": "string", "format": "date"}, True), min_token], "Aging"),
     "/v1/books/{book}/reconciliation": get("control accounts (receivable, payable, advances) in the ledger against open items and unallocated payments, with what is still in flight", [book, min_token], "Reconciliation"),
+    "/v1/books/{book}/counterparties": get("the book's customers and suppliers: every version, or with as_of those effective on that date", [book, p("as_of", "query", "YYYY-MM-DD: the version effective then", {"type": "string", "format": "date"}), min_token], "Counterparties"),
+    "/v1/books/{book}/tax-codes": get("the book's tax codes and rates: every version, or with as_of the rate effective on that date", [book, p("as_of", "query", "YYYY-MM-DD: the rate effective then", {"type": "string", "format": "date"}), min_token], "TaxCodes"),
     "/v1/books/{book}/counterparties/{counterparty}/statement": get("a customer's (supplier's) statement over effective dates [from, to]: opening balance per currency, invoices, credit notes, voids, payments, refunds, returns with the running balance, closing balance", [book, p("counterparty", "path", "customer or supplier id"), p("direction", "query", "customer or supplier", {"type": "string", "enum": ["customer", "supplier"]}, True), p("from", "query", "first date", {"type": "string", "format": "date"}), p("to", "query", "last date", {"type": "string", "format": "date"}), min_token], "CounterpartyStatement"),
     "/v1/events": get("the event log of one partition, decoded and verified record by record, paged and filtered", [
         p("partition", "query", "events partition", {"type": "integer", "minimum": 0, "default": 0}),
@@ -85,6 +87,8 @@ doc = {
       "Invoices": obj({"invoices": arr(ref("Invoice"))}),
       "Payment": {"type": "object", "description": "PaymentState (events/daybook.proto): payment, unallocated_minor, refunded_minor, returned, allocations"},
       "Payments": obj({"payments": arr(ref("Payment"))}),
+      "Counterparties": obj({"counterparties": arr(obj({"book_id": s(), "counterparty_id": s(), "name": s(), "customer": b(), "supplier": b(), "effective_from": s(), "blocked": b()}))}),
+      "TaxCodes": obj({"tax_codes": arr(obj({"book_id": s(), "code": s(), "rate_bp": i(), "effective_from": s(), "description": s()}))}),
       "Aging": obj({"as_of": s(), "rows": arr(obj({"counterparty": s(), "currency": s(), "current": s(), "days_1_30": s(), "days_31_60": s(), "days_61_90": s(), "over_90": s(), "total": s(), "unallocated": s()}))}),
       "Reconciliation": obj({"balanced": b(), "lines": arr(obj({"what": s(), "currency": s(), "ledger": s(), "documents": s(), "difference": s()})), "in_flight": arr(s())}),
       "CounterpartyStatement": obj({"opening": arr(obj({"currency": s(), "amount": s()})), "lines": arr(obj({"date": s(), "kind": {"type": "string", "enum": ["invoice", "bill", "credit_note", "void", "payment", "refund", "returned"]}, "document": s(), "currency": s(), "amount": s(), "balance": s()})), "closing": arr(obj({"currency": s(), "amount": s()}))}),

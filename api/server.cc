@@ -188,6 +188,8 @@ struct server::impl {
             {"GET", "/v1/payments/{payment}", access::reader, &impl::get_payment},
             {"GET", "/v1/books/{book}/aging", access::reader, &impl::get_aging},
             {"GET", "/v1/books/{book}/reconciliation", access::reader, &impl::get_reconciliation},
+            {"GET", "/v1/books/{book}/counterparties", access::reader, &impl::get_counterparties},
+            {"GET", "/v1/books/{book}/tax-codes", access::reader, &impl::get_tax_codes},
             {"GET", "/v1/books/{book}/counterparties/{counterparty}/statement", access::reader, &impl::get_counterparty_statement},
             {"GET", "/v1/events", access::reader, &impl::get_events},
             {"GET", "/v1/dlq", access::reader, &impl::get_dlq},
@@ -466,6 +468,18 @@ struct server::impl {
         auto inv = projections::find_invoice(projection, req.matches[1]);
         if (!inv) return problem(res, 404, "no such invoice", "invoice " + std::string(req.matches[1]) + " does not exist");
         res.set_content(json_of(*inv), "application/json");
+    }
+
+    void get_counterparties(const httplib::Request& req, httplib::Response& res) {
+        if (!dates_valid(req, res, {"as_of"})) return;
+        auto list = projections::counterparties(projection, req.matches[1], req.get_param_value("as_of"));
+        res.set_content("{\"counterparties\":" + json_list(list) + "}", "application/json");
+    }
+
+    void get_tax_codes(const httplib::Request& req, httplib::Response& res) {
+        if (!dates_valid(req, res, {"as_of"})) return;
+        auto list = projections::tax_codes(projection, req.matches[1], req.get_param_value("as_of"));
+        res.set_content("{\"tax_codes\":" + json_list(list) + "}", "application/json");
     }
 
     void get_payments(const httplib::Request& req, httplib::Response& res) {

@@ -111,6 +111,14 @@ int main(int argc, char** argv) {
     q_cp->add_option("--direction", query_args.direction, "customer or supplier")->check(CLI::IsMember({"customer", "supplier"}))->capture_default_str();
     q_cp->add_option("--from", query_args.from, "first date (YYYY-MM-DD)");
     q_cp->add_option("--to", query_args.to, "last date (YYYY-MM-DD)");
+    auto* q_parties = query->add_subcommand("counterparties", "the book's customers and suppliers (every version, or those effective --as-of)");
+    query_common(q_parties);
+    q_parties->add_option("--book", query_args.book)->required();
+    q_parties->add_option("--as-of", query_args.as_of, "YYYY-MM-DD: the versions effective then");
+    auto* q_tax = query->add_subcommand("tax-codes", "the book's tax codes and rates (every version, or those effective --as-of)");
+    query_common(q_tax);
+    q_tax->add_option("--book", query_args.book)->required();
+    q_tax->add_option("--as-of", query_args.as_of, "YYYY-MM-DD: the rates effective then");
     auto* q_reconcile = query->add_subcommand("reconcile", "control accounts against open items and unallocated payments (exit 1 on a difference)");
     query_common(q_reconcile);
     q_reconcile->add_option("--book", query_args.book)->required();

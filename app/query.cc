@@ -124,7 +124,33 @@ int invoices(const projections::store& s, const query_args& a, bool json) {
                     d.direction() == v1::INVOICE_DIRECTION_CUSTOMER ? "customer" : "supplier", d.counterparty_id().c_str(),
                     static_cast<unsigned long long>(inv.number()), d.series_key().substr(d.series_key().find('/') + 1).c_str(),
                     d.issue_date().c_str(), d.due_date().c_str(), d.currency().c_str(), amount(d.gross_minor(), scale).c_str(),
-                    amount(inv.outstanding_minor(), scale).c_str(), v1::InvoiceStatus_Name(inv.status()).substr(15).c_str());
+                    amount(inv.outstanding_minor(), scale).c_str(),
+                    (v1::InvoiceStatus_Name(inv.status()).substr(15) +
+                     (inv.has_issue_refusal() ? " (issue refused: " + inv.issue_refusal().code_name() + ")" : ""))
+                        .c_str());
+    }
+    return 0;
+}
+
+int register_list(const projections::store& s, const query_args& a, bool json) {
+    if (a.what == "counterparties") {
+        auto list = projections::counterparties(s, a.book, a.as_of);
+        if (!json) std::printf("%-20s %-32s %-8s %-8s %-7s %s\n", "counterparty", "name", "customer", "supplier", "blocked", "from");
+        for (const auto& c : list) {
+            if (json) std::printf("%s\n", json_of(c).c_str());
+            else
+                std::printf("%-20.20s %-32.32s %-8s %-8s %-7s %s\n", c.counterparty_id().c_str(), c.name().c_str(), c.customer() ? "yes" : "no",
+                            c.supplier() ? "yes" : "no", c.blocked() ? "yes" : "no", c.effective_from().c_str());
+        }
+        return 0;
+    }
+    auto list = projections::tax_codes(s, a.book, a.as_of);
+    if (!json) std::printf("%-20s %8s %-10s %s\n", "code", "rate", "from", "description");
+    for (const auto& t : list) {
+        if (json) std::printf("%s\n", json_of(t).c_str());
+        else
+            std::printf("%-20.20s %7s%% %-10s %s\n", t.code().c_str(), amount(t.rate_bp(), 2).c_str(), t.effective_from().c_str(),
+                        t.description().c_str());
     }
     return 0;
 }
@@ -323,6 +349,8 @@ int run_query(const options& o, const query_args& a) {
         return aging(store, a, json);
     } else if (a.what == "counterparty") {
         return counterparty_statement(store, a, json);
+    } else if (a.what == "counterparties" || a.what == "tax-codes") {
+        return register_list(store, a, json);
     } else if (a.what == "reconcile") {
         return reconcile(store, a, json);
     } else if (a.what == "holds") {

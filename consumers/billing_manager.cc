@@ -121,9 +121,16 @@ std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& e) 
     std::vector<v1::CommandEnvelope> out;
     switch (e.payload_case()) {
         case E::kInvoiceIssueRequested: {
+            const auto& i = e.invoice_issue_requested();
             auto& c = out.emplace_back(command_for(e, "number"));
-            c.mutable_assign_number()->set_series_key(e.invoice_issue_requested().series_key());
-            c.mutable_assign_number()->set_invoice_id(e.invoice_issue_requested().invoice_id());
+            auto* a = c.mutable_assign_number();
+            a->set_book_id(i.book_id());
+            a->set_invoice_id(i.invoice_id());
+            a->set_series_key(i.series_key());
+            a->set_direction(i.direction());
+            a->set_counterparty_id(i.counterparty_id());
+            a->set_issue_date(i.issue_date());
+            *a->mutable_tax_codes() = i.tax_codes();
             break;
         }
         case E::kNumberAssigned: {
@@ -133,6 +140,17 @@ std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& e) 
             r->set_invoice_id(n.invoice_id());
             r->set_series_key(n.series_key());
             r->set_number(n.number());
+            *r->mutable_rates() = n.rates();
+            break;
+        }
+        case E::kNumberRefused: {
+            const auto& n = e.number_refused();
+            auto& c = out.emplace_back(command_for(e, "refuse"));
+            auto* r = c.mutable_refuse_invoice_issue();
+            r->set_invoice_id(n.invoice_id());
+            r->set_code(n.code());
+            r->set_code_name(n.code_name());
+            r->set_detail(n.detail());
             break;
         }
         case E::kInvoiceIssued: invoice_issued(out, e); break;

@@ -155,6 +155,9 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
         case E::kApplyAllocation:
         case E::kReverseAllocation:
         case E::kAssignNumber:
+        case E::kRefuseInvoiceIssue:
+        case E::kRegisterCounterparty:
+        case E::kSetTaxCode:
         case E::kReceivePayment:
         case E::kAllocatePayment:
         case E::kConfirmAllocation:
@@ -248,6 +251,10 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
         case E::kAllocationDeclined:
         case E::kAllocationReversed:
         case E::kNumberAssigned:
+        case E::kNumberRefused:
+        case E::kInvoiceIssueRefused:
+        case E::kCounterpartyRegistered:
+        case E::kTaxCodeSet:
         case E::kPaymentRecorded:
         case E::kAllocationRequested:
         case E::kAllocationConfirmed:

@@ -119,6 +119,15 @@ std::string_view name_of(rejection_code code) {
         DAYBOOK_CODE(payment_has_pending_allocations)
         DAYBOOK_CODE(bank_account_invalid)
         DAYBOOK_CODE(allocation_document_mismatch)
+        DAYBOOK_CODE(counterparty_unknown)
+        DAYBOOK_CODE(counterparty_role_mismatch)
+        DAYBOOK_CODE(counterparty_blocked)
+        DAYBOOK_CODE(counterparty_name_invalid)
+        DAYBOOK_CODE(counterparty_roles_invalid)
+        DAYBOOK_CODE(tax_code_invalid)
+        DAYBOOK_CODE(tax_code_unknown)
+        DAYBOOK_CODE(tax_rate_invalid)
+        DAYBOOK_CODE(register_versions_exhausted)
 #undef DAYBOOK_CODE
     }
     return "unknown_code";

@@ -131,7 +131,16 @@ enum class rejection_code : std::uint16_t {
     payment_has_pending_allocations = 2044, // return while allocations await the invoices' answers
     bank_account_invalid = 2045,            // bank_account_id malformed
     allocation_document_mismatch = 2046,    // a payment of another book, direction or party
-    // Next free billing code: 2047.
+    counterparty_unknown = 2047,            // issue to a counterparty not registered on the issue date
+    counterparty_role_mismatch = 2048,      // invoice to a non-customer, bill from a non-supplier
+    counterparty_blocked = 2049,            // the counterparty is blocked on the issue date
+    counterparty_name_invalid = 2050,       // name empty or above limits::memo_bytes_max
+    counterparty_roles_invalid = 2051,      // neither customer nor supplier
+    tax_code_invalid = 2052,                // tax code malformed, or given with tax_rate_bp
+    tax_code_unknown = 2053,                // no rate of the code effective on the issue date
+    tax_rate_invalid = 2054,                // rate above 10000 basis points
+    register_versions_exhausted = 2055,     // a counterparty or tax code changed limits::mapping_versions_max times
+    // Next free billing code: 2056.
 };
 
 // The stable snake_case name of a code, as shown to users and stored beside the number.

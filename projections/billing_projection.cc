@@ -42,7 +42,38 @@ std::vector<std::string> indexed(const store& s, std::string_view kind, const st
 
 bool issued(const v1::InvoiceState& inv) { return inv.number() > 0; }
 
+// Register rows billing/<table>/<book>\0<id>\0<effective_from>, all versions or those of `as_of`.
+template <typename M>
+std::vector<M> register_rows(const store& s, std::string_view table, const std::string& book, const std::string& as_of) {
+    std::vector<std::pair<std::string, M>> versions;  // (id, version), in key order
+    std::string prefix = "billing/" + std::string(table) + "/" + book;
+    prefix += '\0';
+    s.scan(prefix, [&](std::string_view k, std::string_view v) {
+        auto rest = k.substr(prefix.size());
+        auto cut = rest.find('\0');
+        if (cut == std::string_view::npos) return true;
+        M m;
+        if (!m.ParseFromString(std::string(v))) return true;
+        std::string id(rest.substr(0, cut)), date(rest.substr(cut + 1));
+        if (!as_of.empty() && date > as_of) return true;
+        if (!as_of.empty() && !versions.empty() && versions.back().first == id) versions.pop_back();  // a later version
+        versions.emplace_back(std::move(id), std::move(m));
+        return true;
+    });
+    std::vector<M> out;
+    for (auto& [id, m] : versions) out.push_back(std::move(m));
+    return out;
+}
+
 }  // namespace
+
+std::vector<v1::CounterpartyRegistered> counterparties(const store& s, const std::string& book, const std::string& as_of) {
+    return register_rows<v1::CounterpartyRegistered>(s, "cp", book, as_of);
+}
+
+std::vector<v1::TaxCodeSet> tax_codes(const store& s, const std::string& book, const std::string& as_of) {
+    return register_rows<v1::TaxCodeSet>(s, "tax", book, as_of);
+}
 
 void apply_billing_event(events::keyed_state& rows, const v1::EventEnvelope& e) {
     aggregates::billing::evolve(rows, e);

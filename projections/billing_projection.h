@@ -1,8 +1,9 @@
 #pragma once
 // Invoice, bill and payment read models in the projector's store, and AR/AP queries.
 //
-// Rows: billing/inv/<invoice>, billing/pay/<payment>, billing/ser/... (the aggregates' own state
-// messages, evolved by aggregates/billing.h), and the indexes
+// Rows: billing/inv/<invoice>, billing/pay/<payment>, billing/ser/..., billing/cp/...,
+// billing/tax/... (the aggregates' own state messages, evolved by aggregates/billing.h), and the
+// indexes
 //   binv/<book>\0<invoice>   bpay/<book>\0<payment>   map/<book>\0<role u8>\0<effective_from>
 // Each invoice and payment is one stream in one partition, so nothing depends on the order in
 // which partitions arrive.
@@ -29,6 +30,12 @@ std::vector<v1::InvoiceState> list_invoices(const store& s, const std::string& b
 std::optional<v1::InvoiceState> find_invoice(const store& s, const std::string& invoice_id);
 std::vector<v1::PaymentState> list_payments(const store& s, const std::string& book);
 std::optional<v1::PaymentState> find_payment(const store& s, const std::string& payment_id);
+
+// The book's register, in id order: with `as_of` empty every version (then in date order), else
+// the version of each counterparty (tax code) effective on that date, leaving out those not yet
+// registered then.
+std::vector<v1::CounterpartyRegistered> counterparties(const store& s, const std::string& book, const std::string& as_of);
+std::vector<v1::TaxCodeSet> tax_codes(const store& s, const std::string& book, const std::string& as_of);
 
 // What an issued invoice still owed at the end of `date` (credit notes and allocations dated on
 // or before it, reversals too); 0 for drafts, invoices issued later and invoices void by then.

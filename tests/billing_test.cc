@@ -12,6 +12,7 @@
 #include "consumers/billing_manager.h"
 #include "events/keyed_state.h"
 #include "events/limits.h"
+#include "aggregates/validation.h"
 
 namespace {
 
@@ -453,26 +454,293 @@ TEST_CASE("create_invoice refuses bad input in the documented order, and changes
     CHECK(consumers::billing_follow_ups(draft_void[0]).empty());  // a draft was never posted
 }
 
-// ---- Numbering series --------------------------------------------------------------------------
+// ---- Billing register: counterparties, tax codes, numbering --------------------------------------
 
-TEST_CASE("a numbering series hands out gapless, strictly increasing numbers, once per invoice", "[billing][series]") {
-    auto assign = [](const std::string& invoice, const std::string& series = "acme/default") {
-        return command([&](auto& c) {
-            c.mutable_assign_number()->set_series_key(series);
-            c.mutable_assign_number()->set_invoice_id(invoice);
+v1::CommandEnvelope register_party(const std::string& id, const std::string& from, std::function<void(v1::RegisterCounterparty&)> change = {}) {
+    return command([&](auto& c) {
+        auto* r = c.mutable_register_counterparty();
+        r->set_book_id("acme");
+        r->set_counterparty_id(id);
+        r->set_name("Customer " + id);
+        r->set_customer(true);
+        r->set_effective_from(from);
+        if (change) change(*r);
+    });
+}
+v1::CommandEnvelope tax_code(const std::string& code, std::uint32_t rate, const std::string& from) {
+    return command([&](auto& c) {
+        auto* t = c.mutable_set_tax_code();
+        t->set_book_id("acme");
+        t->set_code(code);
+        t->set_rate_bp(rate);
+        t->set_effective_from(from);
+        t->set_description("VAT");
+    });
+}
+v1::CommandEnvelope assign(const std::string& invoice, std::function<void(v1::AssignNumber&)> change = {}) {
+    return command([&](auto& c) {
+        auto* a = c.mutable_assign_number();
+        a->set_book_id("acme");
+        a->set_invoice_id(invoice);
+        a->set_series_key("acme/default");
+        a->set_direction(v1::INVOICE_DIRECTION_CUSTOMER);
+        a->set_counterparty_id("cust-1");
+        a->set_issue_date("2026-11-02");
+        if (change) change(*a);
+    });
+}
+// A register with customer cust-1 from 2026-01-01 and VAT at 19 % from then, 21 % from 2026-07-01.
+history_t registered() {
+    history_t h = accepted({}, register_party("cust-1", "2026-01-01"));
+    h = plus(h, accepted(h, tax_code("VAT", 1900, "2026-01-01")));
+    return plus(h, accepted(h, tax_code("VAT", 2100, "2026-07-01")));
+}
+
+SCENARIO("the billing register: counterparties and tax codes are effective-dated reference data", "[billing][register]") {
+    GIVEN("an empty register") {
+        WHEN("a counterparty is registered") {
+            auto events = accepted({}, register_party("cust-1", "2026-01-01"));
+            THEN("counterparty_registered, in the book's register stream, dated its effective date") {
+                REQUIRE(events[0].has_counterparty_registered());
+                CHECK(events[0].stream_id() == "register/acme");
+                CHECK(events[0].effective_date() == "2026-01-01");
+                CHECK(events[0].counterparty_registered().name() == "Customer cust-1");
+            }
+        }
+        WHEN("a tax code is set") {
+            auto events = accepted({}, tax_code("VAT", 1900, "2026-01-01"));
+            THEN("tax_code_set") {
+                CHECK(events[0].tax_code_set().rate_bp() == 1900);
+                CHECK(events[0].stream_id() == "register/acme");
+            }
+        }
+        WHEN("the commands are malformed") {
+            THEN("each names its rule and field, in the documented order") {
+                auto bad_party = [](std::function<void(v1::RegisterCounterparty&)> change) { return register_party("cust-1", "2026-01-01", change); };
+                REQUIRE_REJECTED(when({}, bad_party([](auto& r) { r.set_book_id(""); })), billing_book_id_invalid, "register_counterparty.book_id");
+                REQUIRE_REJECTED(when({}, bad_party([](auto& r) { r.set_counterparty_id("a b"); })), counterparty_invalid, "register_counterparty.counterparty_id");
+                REQUIRE_REJECTED(when({}, bad_party([](auto& r) { r.set_name(""); })), counterparty_name_invalid, "register_counterparty.name");
+                REQUIRE_REJECTED(when({}, bad_party([](auto& r) { r.set_name(std::string(limits::memo_bytes_max + 1, 'n')); })), counterparty_name_invalid, "register_counterparty.name");
+                REQUIRE_REJECTED(when({}, bad_party([](auto& r) { r.set_customer(false); })), counterparty_roles_invalid, "register_counterparty.customer");
+                REQUIRE_REJECTED(when({}, bad_party([](auto& r) { r.set_effective_from("2026-02-30"); })), document_date_invalid, "register_counterparty.effective_from");
+                auto bad_tax = [](std::function<void(v1::SetTaxCode&)> change) {
+                    auto c = tax_code("VAT", 1900, "2026-01-01");
+                    change(*c.mutable_set_tax_code());
+                    return c;
+                };
+                REQUIRE_REJECTED(when({}, bad_tax([](auto& t) { t.set_book_id(""); })), billing_book_id_invalid, "set_tax_code.book_id");
+                REQUIRE_REJECTED(when({}, bad_tax([](auto& t) { t.set_code("EU/VAT"); })), tax_code_invalid, "set_tax_code.code");
+                REQUIRE_REJECTED(when({}, bad_tax([](auto& t) { t.set_rate_bp(10001); })), tax_rate_invalid, "set_tax_code.rate_bp");
+                REQUIRE_REJECTED(when({}, bad_tax([](auto& t) { t.set_effective_from("01/01/2026"); })), document_date_invalid, "set_tax_code.effective_from");
+                REQUIRE_REJECTED(when({}, bad_tax([](auto& t) { t.set_description(std::string(limits::memo_bytes_max + 1, 'd')); })), billing_memo_too_long, "set_tax_code.description");
+            }
+        }
+    }
+    GIVEN("a book closed through 2026-06-30 (the register shares the book's partition and sees the lock)") {
+        events::memory_state state;
+        aggregates::ledger::evolve(state, events::period_closed{events::book_id{"acme"}, "2026-06-30", "carol"});
+        WHEN("a rate is set inside the closed period") {
+            THEN("period_closed; on the first open day it is accepted") {
+                auto r = billing::decide(tax_code("VAT", 2000, "2026-06-30"), state, aggregates::decide_context{now_ms, "alice"});
+                REQUIRE_FALSE(r.has_value());
+                CHECK(r.error().code == rejection_code::period_closed);
+                CHECK(r.error().field == "set_tax_code.effective_from");
+                CHECK(billing::decide(tax_code("VAT", 2000, "2026-07-01"), state, aggregates::decide_context{now_ms, "alice"}).has_value());
+            }
+        }
+    }
+    GIVEN("a counterparty changed as often as it may be") {
+        events::memory_state state;
+        for (std::size_t i = 0; i < limits::mapping_versions_max; ++i)
+            billing::evolve(state, accepted({}, register_party("cust-1", aggregates::add_days("2000-01-01", static_cast<int>(i))))[0]);
+        THEN("another change on a new day is register_versions_exhausted; one on a day it has replaces it") {
+            auto r = billing::decide(register_party("cust-1", "2030-01-01"), state, aggregates::decide_context{now_ms, "alice"});
+            REQUIRE_FALSE(r.has_value());
+            CHECK(r.error().code == rejection_code::register_versions_exhausted);
+            CHECK(billing::decide(register_party("cust-1", "2000-01-01"), state, aggregates::decide_context{now_ms, "alice"}).has_value());
+        }
+    }
+}
+
+SCENARIO("the register numbers an invoice only when its counterparty and tax codes hold on the issue date",
+         "[billing][register][series]") {
+    GIVEN("a registered customer and VAT at 19 %, then 21 % from July") {
+        WHEN("five invoices ask for numbers") {
+            history_t h = registered();
+            for (int i = 1; i <= 5; ++i) {
+                auto events = accepted(h, assign("inv-" + std::to_string(i)));
+                CHECK(events[0].number_assigned().number() == static_cast<std::uint64_t>(i));
+                CHECK(events[0].stream_id() == "series/acme/default");
+                h = plus(h, events);
+            }
+            THEN("numbers are gapless and strictly increasing, once per invoice, per series") {
+                CHECK(accepted(h, assign("inv-3"))[0].number_assigned().number() == 3);  // asked again: the same number
+                CHECK(accepted(h, assign("inv-1", [](auto& a) { a.set_series_key("acme/export"); }))[0].number_assigned().number() == 1);
+            }
+        }
+        WHEN("the invoice's lines use VAT") {
+            auto before = accepted(registered(), assign("inv-1", [](auto& a) { a.add_tax_codes("VAT"); a.set_issue_date("2026-06-30"); }));
+            auto after = accepted(registered(), assign("inv-1", [](auto& a) { a.add_tax_codes("VAT"); a.set_issue_date("2026-07-01"); }));
+            THEN("the rate effective on the issue date comes with the number") {
+                REQUIRE(before[0].number_assigned().rates_size() == 1);
+                CHECK(before[0].number_assigned().rates(0).rate_bp() == 1900);
+                CHECK(after[0].number_assigned().rates(0).rate_bp() == 2100);
+            }
+        }
+        WHEN("the invoice cannot be numbered") {
+            auto refused = [](std::function<void(v1::AssignNumber&)> change) {
+                auto events = accepted(registered(), assign("inv-9", change));
+                REQUIRE(events.size() == 1);
+                REQUIRE(events[0].has_number_refused());
+                return events[0].number_refused();
+            };
+            THEN("number_refused names the rule, and no number is used up") {
+                CHECK(refused([](auto& a) { a.set_counterparty_id("cust-2"); }).code_name() == "counterparty_unknown");
+                CHECK(refused([](auto& a) { a.set_issue_date("2025-12-31"); }).code_name() == "counterparty_unknown");  // before it was registered
+                CHECK(refused([](auto& a) { a.set_direction(v1::INVOICE_DIRECTION_SUPPLIER); }).code_name() == "counterparty_role_mismatch");
+                CHECK(refused([](auto& a) { a.add_tax_codes("VAT"); a.add_tax_codes("REDUCED"); }).code_name() == "tax_code_unknown");
+                auto h = plus(registered(), accepted(registered(), register_party("cust-1", "2026-11-01", [](auto& r) { r.set_blocked(true); })));
+                auto blocked = accepted(h, assign("inv-9"));
+                CHECK(blocked[0].number_refused().code_name() == "counterparty_blocked");
+                CHECK(accepted(h, assign("inv-9", [](auto& a) { a.set_issue_date("2026-10-31"); }))[0].has_number_assigned());  // before the block
+                auto next = accepted(plus(registered(), accepted(registered(), assign("inv-9", [](auto& a) { a.set_counterparty_id("cust-2"); }))), assign("inv-1"));
+                CHECK(next[0].number_assigned().number() == 1);
+            }
+        }
+        WHEN("an invoice that has its number asks again after its customer was blocked") {
+            auto h = plus(registered(), accepted(registered(), assign("inv-1")));
+            h = plus(h, accepted(h, register_party("cust-1", "2026-01-01", [](auto& r) { r.set_blocked(true); })));
+            THEN("it gets the same number again (a redelivered request is not a new decision)") {
+                CHECK(accepted(h, assign("inv-1"))[0].number_assigned().number() == 1);
+            }
+        }
+        WHEN("the request is malformed") {
+            THEN("a rejection, in the documented order") {
+                REQUIRE_REJECTED(when({}, assign("inv-1", [](auto& a) { a.set_book_id(""); })), billing_book_id_invalid, "assign_number.book_id");
+                REQUIRE_REJECTED(when({}, assign("inv-1", [](auto& a) { a.set_series_key("acme"); })), series_key_invalid, "assign_number.series_key");
+                REQUIRE_REJECTED(when({}, assign("inv-1", [](auto& a) { a.set_series_key("other/default"); })), series_key_invalid, "assign_number.series_key");
+                REQUIRE_REJECTED(when({}, assign("bad id")), invoice_id_invalid, "assign_number.invoice_id");
+            }
+        }
+    }
+}
+
+SCENARIO("an invoice with tax codes gets its totals at issue; a refused issue sends it back to draft", "[billing][register][invoice]") {
+    auto coded = [] {
+        return create([](auto& i) {
+            i.clear_lines();
+            auto l = line(3000, 1999, 0);
+            l.set_tax_code("VAT");
+            *i.add_lines() = l;
+            *i.add_lines() = line(1000, 1000, 700);
         });
     };
-    history_t h;
-    for (int i = 1; i <= 5; ++i) {
-        auto events = accepted(h, assign("inv-" + std::to_string(i)));
-        CHECK(events[0].number_assigned().number() == static_cast<std::uint64_t>(i));
-        CHECK(events[0].stream_id() == "series/acme/default");
-        h = plus(h, events);
+    GIVEN("no history") {
+        WHEN("an invoice with a VAT line is created") {
+            auto d = accepted({}, coded())[0].invoice_drafted();
+            THEN("its totals wait for the issue") {
+                CHECK(d.totals_at_issue());
+                CHECK(d.gross_minor() == 0);
+                CHECK(d.lines(0).tax_code() == "VAT");
+            }
+        }
+        WHEN("a line is coded badly") {
+            THEN("tax_code_invalid") {
+                auto both = coded();
+                both.mutable_create_invoice()->mutable_lines(0)->set_tax_rate_bp(1900);
+                REQUIRE_REJECTED(when({}, both), tax_code_invalid, "create_invoice.lines[0].tax_code");
+                auto slash = coded();
+                slash.mutable_create_invoice()->mutable_lines(0)->set_tax_code("EU/VAT");
+                REQUIRE_REJECTED(when({}, slash), tax_code_invalid, "create_invoice.lines[0].tax_code");
+            }
+        }
     }
-    CHECK(accepted(h, assign("inv-3"))[0].number_assigned().number() == 3);  // asked again: the same number
-    CHECK(accepted(h, assign("inv-1", "acme/export"))[0].number_assigned().number() == 1);  // series are independent
-    REQUIRE_REJECTED(when(h, assign("inv-9", "acme")), series_key_invalid, "assign_number.series_key");
-    REQUIRE_REJECTED(when(h, assign("bad id")), invoice_id_invalid, "assign_number.invoice_id");
+    GIVEN("a coded invoice waiting for its number") {
+        auto h = accepted({}, coded());
+        h = plus(h, accepted(h, issue()));
+        WHEN("it is issued") {
+            auto requested = h.back().invoice_issue_requested();
+            THEN("the request carries what the register checks: party, direction, date, codes") {
+                CHECK(requested.counterparty_id() == "cust-1");
+                CHECK(requested.issue_date() == "2026-11-02");
+                REQUIRE(requested.tax_codes_size() == 1);
+                CHECK(requested.tax_codes(0) == "VAT");
+            }
+        }
+        WHEN("the number arrives with VAT at 21 %") {
+            auto record = record_number(4);
+            auto* rate = record.mutable_record_invoice_number()->add_rates();
+            rate->set_code("VAT");
+            rate->set_rate_bp(2100);
+            auto events = accepted(h, record);
+            THEN("the totals are computed with that rate and recorded in invoice_issued") {
+                const auto& i = events[0].invoice_issued();
+                CHECK(i.lines(0).tax_rate_bp() == 2100);
+                CHECK(i.lines(0).net_minor() == 5997);
+                CHECK(i.lines(0).tax_minor() == 1259);  // 12.5937 rounded
+                CHECK(i.gross_minor() == 5997 + 1259 + 1070);
+                auto state = given(plus(h, events));
+                CHECK(billing::find_invoice(state, "inv-1")->outstanding_minor() == i.gross_minor());
+                CHECK(billing::find_invoice(state, "inv-1")->draft().gross_minor() == i.gross_minor());
+            }
+        }
+        WHEN("the number arrives without the rate") {
+            THEN("tax_code_unknown") { REQUIRE_REJECTED(when(h, record_number(4)), tax_code_unknown, "record_invoice_number.rates"); }
+        }
+        WHEN("the register refuses it") {
+            auto refuse = command([](auto& c) {
+                auto* r = c.mutable_refuse_invoice_issue();
+                r->set_invoice_id("inv-1");
+                r->set_code(static_cast<std::uint32_t>(rejection_code::counterparty_unknown));
+                r->set_code_name("counterparty_unknown");
+                r->set_detail("customer cust-1 is not registered");
+            });
+            auto events = accepted(h, refuse);
+            auto after = plus(h, events);
+            THEN("invoice_issue_refused: a draft again, with the reason shown, and it can be issued again") {
+                auto inv = billing::find_invoice(given(after), "inv-1");
+                CHECK(inv->status() == v1::INVOICE_STATUS_DRAFT);
+                CHECK(inv->issue_refusal().code_name() == "counterparty_unknown");
+                CHECK(accepted(after, issue())[0].has_invoice_issue_requested());
+                REQUIRE_REJECTED(when(after, refuse), invoice_not_issuing, "refuse_invoice_issue.invoice_id");
+                REQUIRE_REJECTED(when({}, refuse), invoice_not_found, "refuse_invoice_issue.invoice_id");
+            }
+        }
+    }
+}
+
+TEST_CASE("the process manager carries an issue through the register", "[billing][register][manager]") {
+    v1::EventEnvelope requested;
+    requested.set_stream_id("invoice/inv-1");
+    requested.set_version(2);
+    auto* r = requested.mutable_invoice_issue_requested();
+    r->set_invoice_id("inv-1");
+    r->set_book_id("acme");
+    r->set_series_key("acme/default");
+    r->set_direction(v1::INVOICE_DIRECTION_CUSTOMER);
+    r->set_counterparty_id("cust-1");
+    r->set_issue_date("2026-11-02");
+    r->add_tax_codes("VAT");
+    auto ask = consumers::billing_follow_ups(requested);
+    REQUIRE(ask.size() == 1);
+    CHECK(ask[0].assign_number().book_id() == "acme");  // routed to the book's register
+    CHECK(ask[0].assign_number().tax_codes(0) == "VAT");
+    CHECK(ask[0].assign_number().counterparty_id() == "cust-1");
+    CHECK(billing::is_process_manager_command(ask[0]));
+
+    auto assigned = accepted(registered(), ask[0]);
+    assigned[0].set_version(1);
+    auto record = consumers::billing_follow_ups(assigned[0]);
+    REQUIRE(record.size() == 1);
+    CHECK(record[0].record_invoice_number().rates(0).rate_bp() == 2100);  // November: the July rate
+
+    auto refused = accepted({}, ask[0]);  // nobody is registered
+    refused[0].set_version(1);
+    auto back = consumers::billing_follow_ups(refused[0]);
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].refuse_invoice_issue().code_name() == "counterparty_unknown");
+    CHECK(back[0].command_id() == "pm/series/acme/default@1/refuse");
+    CHECK(billing::is_process_manager_command(back[0]));
 }
 
 // ---- Payments ----------------------------------------------------------------------------------

@@ -186,6 +186,7 @@ TEST_CASE("HTTP API: event browser, DLQ list/show/resubmit, status, exceptions, 
             R"({"role":"ACCOUNT_ROLE_RECEIVABLE","account_id":"ar"},{"role":"ACCOUNT_ROLE_TAX_PAYABLE","account_id":"vat"},)"
             R"({"role":"ACCOUNT_ROLE_CUSTOMER_ADVANCES","account_id":"adv"},{"role":"ACCOUNT_ROLE_REVENUE","account_id":"sales"},)"
             R"({"role":"ACCOUNT_ROLE_BANK","account_id":"cash"}]}},)"
+            R"({"command_id":"b-4r","register_counterparty":{"book_id":"ops","counterparty_id":"c1","name":"Client One","customer":true,"effective_from":"2026-01-01"}},)"
             R"({"command_id":"b-5","create_invoice":{"invoice_id":"ops-inv-1","book_id":"ops","direction":"INVOICE_DIRECTION_CUSTOMER","counterparty_id":"c1","currency":"EUR","issue_date":"2026-11-02","payment_terms_days":10,"lines":[{"description":"work","quantity_milli":"2000","unit_price_minor":"5000","tax_rate_bp":2000}]}},)"
             R"({"command_id":"b-6","issue_invoice":{"invoice_id":"ops-inv-1"}},)"
             R"({"command_id":"b-7","receive_payment":{"payment_id":"ops-pay-1","book_id":"ops","direction":"PAYMENT_DIRECTION_RECEIVED","counterparty_id":"c1","amount_minor":"15000","currency":"EUR","date":"2026-11-05"}}]})";
@@ -260,6 +261,13 @@ TEST_CASE("HTTP API: event browser, DLQ list/show/resubmit, status, exceptions, 
         CHECK(saga_step->status == 403);  // only the process managers take saga steps
         CHECK(http.Get("/v1/books/ops/aging?direction=sideways&as_of=2026-11-20", reader)->status == 400);
         CHECK(http.Get("/v1/books/ops/aging?direction=customer", reader)->status == 400);
+        auto parties = http.Get("/v1/books/ops/counterparties?as_of=2026-11-30", reader);
+        REQUIRE(parties);
+        INFO(parties->body);
+        CHECK(parties->body.find("\"name\":\"Client One\"") != std::string::npos);
+        CHECK(http.Get("/v1/books/ops/counterparties?as_of=2025-12-31", reader)->body == "{\"counterparties\":[]}");  // not yet registered
+        CHECK(http.Get("/v1/books/ops/counterparties?as_of=someday", reader)->status == 400);
+        CHECK(http.Get("/v1/books/ops/tax-codes", reader)->body == "{\"tax_codes\":[]}");
     }
 
     SECTION("an unreadable command lands in the DLQ, is listed, and is resubmitted corrected by an operator") {
