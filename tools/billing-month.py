@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes a seeded month (2026-11) of invoices, bills, credit notes and payments for one book as
 NDJSON command files, one per phase, and the results Daybook must reach, computed by an
-independent Python model of the rules in aggregates/billing.h and consumers/billing_manager.h.
+independent Python model of the rules in aggregates/billing.h (with the billing register of
+aggregates/billing.cc) and consumers/billing_manager.h.
 
     billing-month.py --seed N --book B [--invoices K] [--out-commands FILE] [--out-expected FILE]
 
@@ -11,6 +12,16 @@ managers must have finished every saga step (numbers assigned, allocations appli
 and confirmed or released, postings made). The commands are chosen so that any interleaving of
 the saga steps inside a phase gives the same final state: Model replays them with the steps run
 at once, first-in-first-out at the phase end, or last-in-first-out, and the test compares.
+
+The register: setup registers every counterparty (customers as customers, suppliers as
+suppliers, from the start of the year) and the tax codes, STD changing rate in mid-month, so
+coded lines are priced by their invoice's issue date on both sides of the change. The month
+refuses three issues on purpose (the issue_invoice commands are accepted; the register answers
+later): an invoice to a customer blocked from the 20th and a customer invoice to a supplier stay
+drafts; an invoice to a customer not yet registered goes back to draft in the documents phase,
+and in the payments phase the customer is registered and the invoice issued again. The register
+only changes in setup and, for that customer, in a later phase than the refusal, so no saga
+step inside a phase depends on when it runs.
 
 Deterministic for a seed: the same files every time. Python standard library only."""
 import argparse
@@ -30,6 +41,23 @@ CURRENCY = "EUR"
 SCALE = 2
 PHASES = ("setup", "documents", "payments", "returns")
 TAX_RATES_BP = (0, 700, 1900, 2000)
+# The register (aggregates/billing.cc, "Billing register"): (code, rate, effective from, description).
+REGISTER_FROM = MAPPING_FROM
+RATE_CHANGE = "2026-11-16"
+TAX_CODES = (
+    ("STD", 1900, REGISTER_FROM, "Standard rate"),
+    ("STD", 2000, RATE_CHANGE, "Standard rate from 16 November"),
+    ("RED", 700, REGISTER_FROM, "Reduced rate"),
+    ("ZERO", 0, REGISTER_FROM, "Zero-rated exports"),
+)
+LINE_TAX_CODES = ("STD", "STD", "RED")  # the codes a line of a domestic document may carry
+CODED_LINES_SHARE = 0.3
+# The register's cases: a customer blocked from the 20th (invoiced before and after), and one
+# registered only in the payments phase, after an invoice to it was refused.
+HELD_CUSTOMER = "CUST-HELD"
+BLOCKED_FROM = "2026-11-20"
+LATE_CUSTOMER = "CUST-LATE"
+LATE_REGISTERED_FROM = f"{MONTH}-01"
 LINES_PER_DOCUMENT = (2, 5)
 ALLOCATIONS_PER_COMMAND_MAX = 3
 INVOICES_DEFAULT = 24
@@ -46,6 +74,7 @@ ALLOCATIONS_PER_COMMAND_LIMIT = 100
 ALLOCATIONS_MAX = 1000
 CREDIT_NOTES_MAX = 1000
 PAYMENT_TERMS_DAYS_MAX = 3650
+REGISTER_VERSIONS_MAX = 1000  # limits::mapping_versions_max: versions of one counterparty or tax code
 INT64_MAX = 2**63 - 1
 # A void has no date of its own: Daybook stamps the processor's business date. The model assumes
 # the run happens on or before the as-of date, so voided invoices are void by then.
@@ -135,6 +164,18 @@ def valid_id(text):
     return isinstance(text, str) and 1 <= len(text) <= ID_BYTES_MAX and re.fullmatch(r"[!-~]+", text) is not None
 
 
+def valid_code(text):
+    """Series and tax codes: ids without '/' (a series key is "<book>/<series>")."""
+    return valid_id(text) and "/" not in text
+
+
+def effective_on(versions, date):
+    """The version (effective date -> value) in force on `date`: the latest dated on or before
+    it; None before the first."""
+    dates = [effective for effective in versions if effective <= date]
+    return versions[max(dates)] if dates else None
+
+
 # ------------------------------------------------------------------------------------------------
 # The model: invoices, series and payments as billing.h decides them, and the postings of the
 # process managers as billing_manager.h lists them. Commands arrive as the same JSON envelopes the
@@ -150,10 +191,14 @@ class Rejected(Exception):
 
 @dataclass
 class Line:
-    net: int
-    tax: int
-    gross: int
+    quantity: int
+    price: int
+    rate: int     # basis points; a coded line's is set at issue
+    code: str     # tax code, or empty: the rate is the line's own
     account: str  # empty: the revenue (expense) role's account
+    net: int = 0  # coded lines: 0 until the issue
+    tax: int = 0
+    gross: int = 0
 
 
 @dataclass
@@ -167,12 +212,14 @@ class Invoice:
     due_date: str
     series_key: str
     lines: list
-    net: int
+    prices_include_tax: bool
+    net: int  # with coded lines (totals at issue) 0 until the issue
     tax: int
     gross: int
     status: str = "INVOICE_STATUS_DRAFT"
     number: int = 0
     outstanding: int = 0
+    refusal: str = ""  # the code of the last refused issue, while back in draft
     credits: dict = field(default_factory=dict)      # credit note id -> (gross, date)
     credit_tax: dict = field(default_factory=dict)   # credit note id -> tax (split cumulatively)
     # (payment id, allocation id) -> [amount, date, reversed date]. Allocation ids are a payment's
@@ -180,6 +227,14 @@ class Invoice:
     # same id on one invoice.
     allocations: dict = field(default_factory=dict)
     voided_date: str = ""
+
+
+@dataclass
+class Party:
+    """One version of a registered counterparty."""
+    customer: bool
+    supplier: bool
+    blocked: bool
 
 
 @dataclass
@@ -240,6 +295,10 @@ class Model:
         self.invoices = {}
         self.payments = {}
         self.series = {}    # series key -> last number
+        self.numbered = {}  # (series key, invoice id) -> its number
+        self.parties = {}   # (book, counterparty) -> {effective from: Party}
+        self.tax_rates = {}  # (book, tax code) -> {effective from: rate in basis points}
+        self.refusals = []  # (invoice id, code) of every refused issue, in order
         self.entries = {}   # entry id -> [(account, side, amount)]
         self.declined = []  # (payment id, allocation id, invoice id, code)
         self.steps = deque()
@@ -313,22 +372,22 @@ class Model:
         malformed = due and (not valid_date(due) or terms > 0 or due < body["issue_date"])
         if malformed or terms > PAYMENT_TERMS_DAYS_MAX:
             raise Rejected("due_date_invalid")
-        if not valid_id(body.get("series_id") or default_series(body["direction"])):
+        if not valid_code(body.get("series_id") or default_series(body["direction"])):
             raise Rejected("series_id_invalid")
         if len(body.get("memo", "")) > MEMO_BYTES_MAX:
             raise Rejected("billing_memo_too_long")
         lines = decide_lines(body)
         if body["invoice_id"] in self.invoices:
             raise Rejected("invoice_already_exists", body["invoice_id"])
+        # A draft with a coded line has no totals (0) until the issue gives the rates.
         invoice = Invoice(
             invoice_id=body["invoice_id"], book=body["book_id"], direction=body["direction"],
             counterparty=body["counterparty_id"], currency=body["currency"], issue_date=body["issue_date"],
             due_date=due or add_days(body["issue_date"], terms),
             series_key=f"{body['book_id']}/{body.get('series_id') or default_series(body['direction'])}", lines=lines,
+            prices_include_tax=bool(body.get("prices_include_tax")),
             net=sum(line.net for line in lines), tax=sum(line.tax for line in lines),
             gross=sum(line.gross for line in lines))
-        if max(invoice.net, invoice.tax, invoice.gross) > INT64_MAX:
-            raise Rejected("billing_amount_overflow")
         invoice.outstanding = invoice.gross
         self.invoices[invoice.invoice_id] = invoice
 
@@ -346,18 +405,73 @@ class Model:
         if invoice.status != "INVOICE_STATUS_DRAFT":
             raise Rejected("invoice_not_draft")
         invoice.status = "INVOICE_STATUS_ISSUING"
-        self._later(self._assign_number, invoice.series_key, invoice.invoice_id)
+        # invoice_issue_requested carries what the register checks: the distinct tax codes in order.
+        codes = list(dict.fromkeys(line.code for line in invoice.lines if line.code))
+        self._later(self._assign_number, {
+            "book_id": invoice.book, "invoice_id": invoice.invoice_id, "series_key": invoice.series_key,
+            "direction": invoice.direction, "counterparty_id": invoice.counterparty,
+            "issue_date": invoice.issue_date, "tax_codes": codes})
 
-    def _assign_number(self, series_key, invoice_id):
-        """The series: gapless and increasing; an invoice asking again gets its number again."""
-        invoice = self.invoices[invoice_id]
-        number = invoice.number if invoice.number else self.series.get(series_key, 0) + 1
+    def _assign_number(self, request):
+        """The register's answer to assign_number: a refusal (the invoice goes back to draft, no
+        number used), or the next number of the series -- gapless and increasing -- with the rates
+        of the invoice's tax codes on its issue date. An invoice that has a number of the series
+        gets it again, whatever the checks say."""
+        series_key, invoice_id = request["series_key"], request["invoice_id"]
+        refusal, rates = self.issue_check(request)
+        if refusal and (series_key, invoice_id) not in self.numbered:
+            self._later(self._refuse_issue, invoice_id, refusal)
+            return
+        number = self.numbered.get((series_key, invoice_id)) or self.series.get(series_key, 0) + 1
+        self.numbered[(series_key, invoice_id)] = number
         self.series[series_key] = max(self.series.get(series_key, 0), number)
-        self._later(self._record_number, invoice_id, series_key, number)
+        self._later(self._record_number, invoice_id, series_key, number, rates)
 
-    def _record_number(self, invoice_id, series_key, number):
+    def issue_check(self, request):
+        """(refusal code or "", {tax code: rate}) in billing.cc's order: the counterparty is
+        registered on the issue date, in the invoice's role (customer invoices need a customer,
+        bills a supplier), not blocked; then every tax code has a rate on that date."""
+        book, date = request["book_id"], request["issue_date"]
+        party = effective_on(self.parties.get((book, request["counterparty_id"]), {}), date)
+        rates = {}
+        if party is None:
+            return "counterparty_unknown", rates
+        if not (party.customer if request["direction"] == CUSTOMER else party.supplier):
+            return "counterparty_role_mismatch", rates
+        if party.blocked:
+            return "counterparty_blocked", rates
+        for code in request["tax_codes"]:
+            rate = effective_on(self.tax_rates.get((book, code), {}), date)
+            if rate is None:
+                return "tax_code_unknown", rates
+            rates[code] = rate
+        return "", rates
+
+    def _refuse_issue(self, invoice_id, code):
+        """number_refused -> refuse_invoice_issue: a draft again, showing why."""
+        invoice = self.invoices[invoice_id]
+        assert invoice.status == "INVOICE_STATUS_ISSUING"
+        invoice.status = "INVOICE_STATUS_DRAFT"
+        invoice.refusal = code
+        self.refusals.append((invoice_id, code))
+
+    def _record_number(self, invoice_id, series_key, number, rates):
+        """record_invoice_number: the totals with the resolved rates (coded lines; the others
+        keep their own), under the one rounding rule; they are the invoice's from now on."""
         invoice = self.invoices[invoice_id]
         assert invoice.status == "INVOICE_STATUS_ISSUING" and invoice.series_key == series_key
+        for line in invoice.lines:
+            if line.code:
+                assert line.code in rates, f"no rate for {line.code}: record_invoice_number is tax_code_unknown"
+                line.rate = rates[line.code]
+            line.net, line.tax, line.gross = line_totals(line.quantity, line.price, line.rate,
+                                                         invoice.prices_include_tax)
+        invoice.net = sum(line.net for line in invoice.lines)
+        invoice.tax = sum(line.tax for line in invoice.lines)
+        invoice.gross = sum(line.gross for line in invoice.lines)
+        assert invoice.gross <= INT64_MAX, "create_invoice's worst case (100 %) makes this unreachable"
+        invoice.outstanding = invoice.gross
+        invoice.refusal = ""
         invoice.number = number
         invoice.status = figures_status(invoice)
         self._later(self._post_invoice, invoice)
@@ -373,6 +487,46 @@ class Model:
         legs += [(line.account or line_role, line_side, line.net) for line in invoice.lines]
         legs.append((self.role("TAX_PAYABLE" if customer else "TAX_RECEIVABLE"), line_side, invoice.tax))
         self._post(f"inv:{invoice.invoice_id}", legs)
+
+    # -- the billing register (routing key book_id) -----------------------------------------------
+
+    def _cmd_register_counterparty(self, body):
+        """A version of a counterparty, effective from its date (the same date replaces it)."""
+        if not valid_id(body.get("book_id", "")):
+            raise Rejected("billing_book_id_invalid")
+        if not valid_id(body.get("counterparty_id", "")):
+            raise Rejected("counterparty_invalid")
+        if not body.get("name") or len(body["name"]) > MEMO_BYTES_MAX:
+            raise Rejected("counterparty_name_invalid")
+        if not body.get("customer") and not body.get("supplier"):
+            raise Rejected("counterparty_roles_invalid")
+        if not valid_date(body.get("effective_from", "")):
+            raise Rejected("document_date_invalid", "effective_from")
+        versions = self.parties.get((body["book_id"], body["counterparty_id"]), {})
+        check_versions_left(versions, body["effective_from"])
+        versions[body["effective_from"]] = Party(bool(body.get("customer")), bool(body.get("supplier")),
+                                                 bool(body.get("blocked")))
+        self.parties[(body["book_id"], body["counterparty_id"])] = versions
+
+    def _cmd_set_tax_code(self, body):
+        """A tax code's rate, effective from its date (the same date replaces it). The rule that
+        a rate may not change in a closed period (period_closed) is left out: the month closes
+        none."""
+        rate = int(body.get("rate_bp", 0))
+        if not valid_id(body.get("book_id", "")):
+            raise Rejected("billing_book_id_invalid")
+        if not valid_code(body.get("code", "")):
+            raise Rejected("tax_code_invalid")
+        if not 0 <= rate <= 10000:
+            raise Rejected("tax_rate_invalid")
+        if not valid_date(body.get("effective_from", "")):
+            raise Rejected("document_date_invalid", "effective_from")
+        if len(body.get("description", "")) > MEMO_BYTES_MAX:
+            raise Rejected("billing_memo_too_long", "description")
+        versions = self.tax_rates.get((body["book_id"], body["code"]), {})
+        check_versions_left(versions, body["effective_from"])
+        versions[body["effective_from"]] = rate
+        self.tax_rates[(body["book_id"], body["code"])] = versions
 
     def _cmd_void_invoice(self, body):
         if not valid_id(body.get("invoice_id", "")):
@@ -619,14 +773,17 @@ def check_create_header(body):
 
 
 def decide_lines(body):
-    """The lines with their totals, or the first line rule broken."""
+    """The lines with their totals, or the first line rule broken. A line gives tax_rate_bp or
+    tax_code; with any coded line every total waits for the issue (0 until then), and the
+    overflow check assumes the highest rate (100 %) for the coded lines."""
     raw = body.get("lines", [])
     if not raw or len(raw) > INVOICE_LINES_MAX:
         raise Rejected("invoice_lines_invalid")
-    lines = []
+    inclusive = bool(body.get("prices_include_tax"))
+    lines, gross_worst = [], 0
     for line in raw:
         quantity, price = int(line.get("quantity_milli", "0")), int(line.get("unit_price_minor", "0"))
-        rate = int(line.get("tax_rate_bp", 0))
+        rate, code = int(line.get("tax_rate_bp", 0)), line.get("tax_code", "")
         if not line.get("description") or len(line["description"]) > MEMO_BYTES_MAX:
             raise Rejected("line_description_invalid")
         if quantity <= 0:
@@ -635,13 +792,31 @@ def decide_lines(body):
             raise Rejected("line_price_invalid")
         if not 0 <= rate <= 10000:
             raise Rejected("line_tax_rate_invalid")
+        if code and not valid_code(code):
+            raise Rejected("tax_code_invalid")
+        # A rate of 0 cannot be told from none (proto3), so only a non-zero rate is "both".
+        if code and rate != 0:
+            raise Rejected("tax_code_invalid", "give tax_rate_bp or tax_code, not both")
         if line.get("account_id") and not valid_id(line["account_id"]):
             raise Rejected("line_account_invalid")
-        net, tax, gross = line_totals(quantity, price, rate, bool(body.get("prices_include_tax")))
-        if max(abs(net), abs(tax), abs(gross)) > INT64_MAX:
+        worst = line_totals(quantity, price, 10000 if code else rate, inclusive)
+        if max(worst) > INT64_MAX:
             raise Rejected("billing_amount_overflow")
-        lines.append(Line(net, tax, gross, line.get("account_id", "")))
+        gross_worst += worst[2]
+        lines.append(Line(quantity, price, rate, code, line.get("account_id", "")))
+    if gross_worst > INT64_MAX:
+        raise Rejected("billing_amount_overflow")
+    if not any(line.code for line in lines):
+        for line in lines:
+            line.net, line.tax, line.gross = line_totals(line.quantity, line.price, line.rate, inclusive)
     return lines
+
+
+def check_versions_left(versions, effective_from):
+    """A register entry has at most REGISTER_VERSIONS_MAX versions; a change on a date it has
+    replaces that one and is always allowed."""
+    if len(versions) >= REGISTER_VERSIONS_MAX and effective_from not in versions:
+        raise Rejected("register_versions_exhausted")
 
 
 def check_payment_header(body, amount):
@@ -742,6 +917,9 @@ def aging(model, direction, as_of):
 
 
 def expected_results(model, book, as_of=AS_OF):
+    """What Daybook must show. A draft (never issued, or refused at issue) has no number; its
+    gross and outstanding are the draft's (0 with a coded line); issue_refusal is the code of the
+    last refused issue while it is a draft, empty once issued."""
     numbers = {}
     for invoice in model.invoices.values():
         if invoice.number:
@@ -751,7 +929,7 @@ def expected_results(model, book, as_of=AS_OF):
         "book": book,
         "invoices": {i.invoice_id: {"status": i.status, "gross_minor": str(i.gross),
                                     "outstanding_minor": str(i.outstanding), "number": i.number,
-                                    "series_key": i.series_key}
+                                    "series_key": i.series_key, "issue_refusal": i.refusal}
                      for i in sorted(model.invoices.values(), key=lambda i: i.invoice_id)},
         "payments": {p.payment_id: {"unallocated_minor": str(p.unallocated), "returned": p.returned}
                      for p in sorted(model.payments.values(), key=lambda p: p.payment_id)},
@@ -801,7 +979,32 @@ class Writer:
         self.phase = next_phase
 
 
-def setup_phase(writer, book):
+def party_body(book, counterparty, customer, supplier, effective_from=REGISTER_FROM, blocked=False):
+    """A register_counterparty command's body."""
+    roles = " and ".join(role for role, held in (("customer", customer), ("supplier", supplier)) if held)
+    return {"book_id": book, "counterparty_id": counterparty, "name": f"{counterparty.title()} ({roles})",
+            "customer": customer, "supplier": supplier, "effective_from": effective_from, "blocked": blocked}
+
+
+def counterparty_ids(count):
+    """(customers, suppliers) of the month's random documents."""
+    customers = [f"CUST-{n:02d}" for n in range(1, min(8, max(2, count // 3)) + 1)]
+    suppliers = [f"SUPP-{n:02d}" for n in range(1, min(4, max(1, count // 8)) + 1)]
+    return customers, suppliers
+
+
+def month_parties(book, customers, suppliers):
+    """The register at the start: customers as customers, suppliers as suppliers, and the held
+    customer, blocked from BLOCKED_FROM on. LATE_CUSTOMER is left out (registered later)."""
+    return ([party_body(book, c, True, False) for c in customers] +
+            [party_body(book, s, False, True) for s in suppliers] +
+            [party_body(book, HELD_CUSTOMER, True, False),
+             party_body(book, HELD_CUSTOMER, True, False, BLOCKED_FROM, blocked=True)])
+
+
+def setup_phase(writer, book, parties=()):
+    """The chart, the role mapping, the tax codes and the counterparties (register_counterparty
+    bodies)."""
     for account_id, name, kind, _ in ACCOUNTS:
         writer.emit("open_account", {"book_id": book, "account_id": account_id, "name": name,
                                      "type": "ACCOUNT_TYPE_" + kind, "currency": CURRENCY, "scale": SCALE})
@@ -809,31 +1012,47 @@ def setup_phase(writer, book):
         "book_id": book, "effective_from": MAPPING_FROM,
         "accounts": [{"role": "ACCOUNT_ROLE_" + role, "account_id": account_id}
                      for account_id, _, _, role in ACCOUNTS if role]})
+    for code, rate, effective_from, description in TAX_CODES:
+        writer.emit("set_tax_code", {"book_id": book, "code": code, "rate_bp": rate,
+                                     "effective_from": effective_from, "description": description})
+    for body in parties:
+        writer.emit("register_counterparty", body)
 
 
-def document_lines(rng, customer, series, variant):
+def document_lines(rng, customer, series, variant, codes=True):
+    """2 to 5 lines; about a third carry a tax code instead of a rate (with `codes`), and the first
+    line of variant 0 always STD, so the mid-month rate change is priced on both sides."""
     lines = []
     for n in range(rng.randint(*LINES_PER_DOCUMENT)):
         line = {"description": rng.choice(PRODUCTS), "quantity_milli": str(rng.choice(QUANTITIES_MILLI)),
-                "unit_price_minor": str(rng.randint(100, 90_000)),
-                # Exports are zero-rated: invoices with no tax at all leave the tax leg out.
-                "tax_rate_bp": 0 if series == "export" else rng.choice(TAX_RATES_BP)}
+                "unit_price_minor": str(rng.randint(100, 90_000))}
+        if series == "export":
+            # Exports are zero-rated: invoices with no tax at all leave the tax leg out.
+            coded = codes and rng.random() < CODED_LINES_SHARE
+            line.update({"tax_code": "ZERO"} if coded else {"tax_rate_bp": 0})
+        elif codes and variant == 0 and n == 0:
+            line["tax_code"] = "STD"
+        elif codes and rng.random() < CODED_LINES_SHARE:
+            line["tax_code"] = rng.choice(LINE_TAX_CODES)
+        else:
+            line["tax_rate_bp"] = rng.choice(TAX_RATES_BP)
         if customer and (rng.random() < 0.2 or (variant == 0 and n == 0)):
             line["account_id"] = OVERRIDE_ACCOUNT
         lines.append(line)
     return lines
 
 
-def document_body(rng, book, invoice_id, direction, counterparty, index):
-    """One invoice or bill. `index` cycles the variants so every month has each of them."""
+def document_body(rng, book, invoice_id, direction, counterparty, index, days=(1, 28), codes=True):
+    """One invoice or bill, issued on a day in `days`. `index` cycles the variants so every month
+    has each of them."""
     customer = direction == CUSTOMER
     # Empty: the series_id is left out and Daybook takes "default".
     # Bills take the series' default ("bills"); customer invoices "default" (named or not) or "export".
     series = ("export" if index % 4 == 2 else rng.choice(("default", ""))) if customer else ""
-    issue = day_of_month(rng.randint(1, 28))
+    issue = day_of_month(rng.randint(*days))
     body = {"invoice_id": invoice_id, "book_id": book, "direction": direction, "counterparty_id": counterparty,
             "currency": CURRENCY, "issue_date": issue, "prices_include_tax": index % 3 == 1 or rng.random() < 0.1,
-            "lines": document_lines(rng, customer, series, index % 4)}
+            "lines": document_lines(rng, customer, series, index % 4, codes)}
     if index % 2:
         body["due_date"] = add_days(issue, rng.choice((0, 7, 10, 14, 21)))
     else:
@@ -845,10 +1064,10 @@ def document_body(rng, book, invoice_id, direction, counterparty, index):
     return body
 
 
-def plan_documents(rng, book, count):
-    """(create body, fate) per document, fates: open, draft_void, issued_void."""
-    customers = [f"CUST-{n:02d}" for n in range(1, min(8, max(2, count // 3)) + 1)]
-    suppliers = [f"SUPP-{n:02d}" for n in range(1, min(4, max(1, count // 8)) + 1)]
+def plan_documents(rng, book, count, customers, suppliers):
+    """(create body, fate) per document, fates: open, draft_void, issued_void; and the register's
+    cases: refused (the register refuses the issue, it stays a draft) and reissued (refused, then
+    issued again in the payments phase)."""
     bills = max(1, round(count / 3))
     voids = 1 + count // 16
     doomed = rng.sample(range(count), 2 * voids)
@@ -861,6 +1080,18 @@ def plan_documents(rng, book, count):
         fate = "issued_void" if n == 2 else "open"
         body = document_body(rng, book, f"{book}-BILL-{n + 1:04d}", SUPPLIER, rng.choice(suppliers), n)
         plans.append((body, fate))
+    # The register's cases, numbered after the random invoices. Coded (variant 0) unless said.
+    block_day = int(BLOCKED_FROM[-2:])
+    change_day = int(RATE_CHANGE[-2:])
+    cases = (
+        (HELD_CUSTOMER, 0, (1, min(block_day, change_day) - 1), True, "open"),  # STD at the old rate
+        (HELD_CUSTOMER, 4, (block_day, 28), True, "refused"),                  # counterparty_blocked
+        (suppliers[0], 1, (1, 28), False, "refused"),                          # counterparty_role_mismatch
+        (LATE_CUSTOMER, 8, (change_day, 28), True, "reissued"),                # counterparty_unknown, then STD new
+    )
+    for n, (counterparty, index, days, codes, fate) in enumerate(cases, start=count + 1):
+        body = document_body(rng, book, f"{book}-INV-{n:04d}", CUSTOMER, counterparty, index, days, codes)
+        plans.append((body, fate))
     plans.sort(key=lambda plan: (plan[0]["issue_date"], plan[0]["invoice_id"]))
     return plans
 
@@ -868,13 +1099,29 @@ def plan_documents(rng, book, count):
 def documents_phase(writer, plans):
     """Each document created, then issued or (a few drafts) voided. Voids of issued invoices
     wait for the payments phase: until its number arrives an invoice refuses a void
-    (invoice_number_pending)."""
+    (invoice_number_pending). The register's refusals arrive as saga steps: issue_invoice itself
+    is accepted."""
     for body, fate in plans:
         writer.emit("create_invoice", body)
         if fate == "draft_void":
             writer.emit("void_invoice", {"invoice_id": body["invoice_id"], "reason": "Drafted by mistake",
                                          "date": body["issue_date"]})
         else:
+            writer.emit("issue_invoice", {"invoice_id": body["invoice_id"]})
+
+
+def reissue(writer, book, plans):
+    """The refused invoice to the customer registered late: the customer is registered (from the
+    month's start), then the invoice issued again. Both wait for a phase after the refusal: inside
+    the documents phase the registration could reach the register before the first request, and
+    a second issue_invoice could find the invoice still issuing (invoice_not_draft). Within this
+    phase the registration's outcome comes before the issue is submitted, and both go through the
+    book's partition in that order."""
+    for body, fate in plans:
+        if fate == "reissued":
+            assert writer.model.invoices[body["invoice_id"]].status == "INVOICE_STATUS_DRAFT"
+            writer.emit("register_counterparty", party_body(book, body["counterparty_id"], True, False,
+                                                            LATE_REGISTERED_FROM))
             writer.emit("issue_invoice", {"invoice_id": body["invoice_id"]})
 
 
@@ -966,13 +1213,16 @@ def date_payments(rng, payments):
 
 
 def payments_phase(rng, writer, book, plans):
-    """Voids of issued invoices first, then receipts, credit notes, allocations (two of them
-    declined on purpose) and refunds, in date order."""
+    """Voids of issued invoices first, the late customer's registration and its invoice issued
+    again, then receipts, credit notes, allocations (two of them declined on purpose) and
+    refunds, in date order. The invoice issued again is left open: it is issuing until its saga
+    ends, so nothing in this phase may pay, credit or void it."""
     model = writer.model
     for body, fate in plans:
         if fate == "issued_void":
             writer.emit("void_invoice", {"invoice_id": body["invoice_id"], "reason": "Issued in error",
                                          "date": body["issue_date"]})
+    reissue(writer, book, plans)
     open_invoices = [model.invoices[body["invoice_id"]] for body, fate in plans if fate == "open"]
     credits, payments = plan_payments(rng, book, open_invoices)
     counters = {kind: sum(p.direction == kind for p in payments) for kind in (RECEIVED, SENT)}
@@ -1048,9 +1298,10 @@ def generate(seed, book, invoices_count=INVOICES_DEFAULT):
         raise ValueError(f"a book id is 1..{BOOK_ID_BYTES_MAX} printable ASCII characters without spaces")
     rng = random.Random(f"billing-month/{seed}")
     writer = Writer(seed, book, Model("immediate"))
-    setup_phase(writer, book)
+    customers, suppliers = counterparty_ids(invoices_count)
+    setup_phase(writer, book, month_parties(book, customers, suppliers))
     writer.end_phase("documents")
-    plans = plan_documents(rng, book, invoices_count)
+    plans = plan_documents(rng, book, invoices_count, customers, suppliers)
     documents_phase(writer, plans)
     writer.end_phase("payments")
     payments = payments_phase(rng, writer, book, plans)
@@ -1069,7 +1320,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--book", required=True)
     parser.add_argument("--invoices", type=int, default=INVOICES_DEFAULT,
-                        help=f"customer invoices (bills: a third as many). Default: {INVOICES_DEFAULT}")
+                        help=f"customer invoices (bills: a third as many; plus the register's four cases). "
+                             f"Default: {INVOICES_DEFAULT}")
     parser.add_argument("--out-commands", help="writes FILE.<phase>.ndjson per phase; default: all to stdout")
     parser.add_argument("--out-expected", help="writes the expected results as JSON")
     args = parser.parse_args(argv)
