@@ -506,9 +506,23 @@ decided decide_set_tax_code(const v1::SetTaxCode& c, const keyed_state& state) {
     })};
 }
 
+// The rates of the invoice's tax codes on its issue date, or why one has none.
+std::optional<rejection> resolve_rates(const v1::NumberInvoice& c, const keyed_state& state, std::vector<v1::TaxRate>& rates) {
+    for (const auto& code : c.tax_codes()) {
+        auto rate = effective_on<v1::TaxCodeSet>(state, register_prefix("tax", c.book_id(), code), c.issue_date());
+        if (!rate)
+            return reject(rejection_code::tax_code_unknown, "number_invoice.tax_codes",
+                          "tax code " + code + " has no rate in book " + c.book_id() + " on " + c.issue_date());
+        auto& r = rates.emplace_back();
+        r.set_code(code);
+        r.set_rate_bp(rate->rate_bp());
+    }
+    return std::nullopt;
+}
+
 // Why the register will not number an invoice, or nullopt when it will.
-std::optional<rejection> issue_check(const v1::AssignNumber& c, const keyed_state& state, std::vector<v1::TaxRate>& rates) {
-    const std::string f = "assign_number.";
+std::optional<rejection> issue_check(const v1::NumberInvoice& c, const keyed_state& state, std::vector<v1::TaxRate>& rates) {
+    const std::string f = "number_invoice.";
     auto party = effective_on<v1::CounterpartyRegistered>(state, register_prefix("cp", c.book_id(), c.counterparty_id()), c.issue_date());
     const bool customer = c.direction() == v1::INVOICE_DIRECTION_CUSTOMER;
     if (!party)
@@ -521,30 +535,24 @@ std::optional<rejection> issue_check(const v1::AssignNumber& c, const keyed_stat
     if (party->blocked())
         return reject(rejection_code::counterparty_blocked, f + "counterparty_id",
                       c.counterparty_id() + " is blocked from " + party->effective_from());
-    for (const auto& code : c.tax_codes()) {
-        auto rate = effective_on<v1::TaxCodeSet>(state, register_prefix("tax", c.book_id(), code), c.issue_date());
-        if (!rate)
-            return reject(rejection_code::tax_code_unknown, f + "tax_codes",
-                          "tax code " + code + " has no rate in book " + c.book_id() + " on " + c.issue_date());
-        auto& r = rates.emplace_back();
-        r.set_code(code);
-        r.set_rate_bp(rate->rate_bp());
-    }
-    return std::nullopt;
+    return resolve_rates(c, state, rates);
 }
 
 // Numbering: gapless, strictly increasing per series, and only for an invoice the register
 // accepts. An invoice that already has a number of the series gets it again.
-decided decide_assign(const v1::AssignNumber& c, const keyed_state& state) {
-    const std::string f = "assign_number.";
+decided decide_assign(const v1::NumberInvoice& c, const keyed_state& state) {
+    const std::string f = "number_invoice.";
     if (!valid_id(c.book_id())) return reject(rejection_code::billing_book_id_invalid, f + "book_id", "book_id" + id_rule);
     const std::string book_prefix = c.book_id() + "/";
     if (!c.series_key().starts_with(book_prefix) || !valid_code(c.series_key().substr(book_prefix.size())))
         return reject(rejection_code::series_key_invalid, f + "series_key", "series_key is <book>/<series> of book " + c.book_id());
     if (!valid_id(c.invoice_id())) return reject(rejection_code::invoice_id_invalid, f + "invoice_id", "invoice_id" + id_rule);
     std::vector<v1::TaxRate> rates;
-    auto refused = issue_check(c, state, rates);
-    if (refused && !state.get(series_number_key(c.series_key(), c.invoice_id())))
+    // An invoice numbered before gets its number again, with its rates, and no new check (a
+    // party blocked since does not take back an issued number).
+    const bool numbered = state.get(series_number_key(c.series_key(), c.invoice_id())).has_value();
+    auto refused = numbered ? resolve_rates(c, state, rates) : issue_check(c, state, rates);
+    if (refused && !numbered)
         return std::vector{event(series_stream(c.series_key()), c.issue_date(), [&](auto& e) {
             auto* p = e.mutable_number_refused();
             p->set_book_id(c.book_id());
@@ -809,7 +817,7 @@ bool is_process_manager_command(const v1::CommandEnvelope& c) {
             if (is_process_manager_command(inner)) return true;
         return false;
     }
-    return c.has_record_invoice_number() || c.has_refuse_invoice_issue() || c.has_apply_allocation() || c.has_reverse_allocation() || c.has_assign_number() ||
+    return c.has_record_invoice_number() || c.has_refuse_invoice_issue() || c.has_apply_allocation() || c.has_reverse_allocation() || c.has_number_invoice() ||
            c.has_confirm_allocation() || c.has_release_allocation();
 }
 
@@ -873,7 +881,10 @@ decided decide(const v1::CommandEnvelope& cmd, const keyed_state& state, const d
         case C::kApplyAllocation: return decide_apply(cmd.apply_allocation(), state);
         case C::kReverseAllocation: return decide_reverse(cmd.reverse_allocation(), state);
         case C::kRefuseInvoiceIssue: return decide_refuse_issue(cmd.refuse_invoice_issue(), state);
-        case C::kAssignNumber: return decide_assign(cmd.assign_number(), state);
+        case C::kNumberInvoice: return decide_assign(cmd.number_invoice(), state);
+        case C::kAssignNumber:
+            return reject(rejection_code::payload_missing, "assign_number",
+                          "assign_number is retired: invoices are numbered by the book's register (number_invoice)");
         case C::kRegisterCounterparty: return decide_register_counterparty(cmd.register_counterparty(), state);
         case C::kSetTaxCode: return decide_set_tax_code(cmd.set_tax_code(), state);
         case C::kReceivePayment: return decide_receive(cmd.receive_payment(), state);

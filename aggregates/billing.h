@@ -75,7 +75,7 @@
 //                    document_date_invalid (effective_from), billing_memo_too_long
 //                    (description), period_closed (effective_from in the book's closed
 //                    period), register_versions_exhausted.
-//   assign_number:   billing_book_id_invalid, series_key_invalid (not "<book>/<series>" of this
+//   number_invoice:   billing_book_id_invalid, series_key_invalid (not "<book>/<series>" of this
 //                    book), invoice_id_invalid; an invoice that already has a number of this
 //                    series gets the same number again (no new number, no new check); else
 //                    number_refused carrying counterparty_unknown, counterparty_role_mismatch,

@@ -123,7 +123,7 @@ std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& e) 
         case E::kInvoiceIssueRequested: {
             const auto& i = e.invoice_issue_requested();
             auto& c = out.emplace_back(command_for(e, "number"));
-            auto* a = c.mutable_assign_number();
+            auto* a = c.mutable_number_invoice();
             a->set_book_id(i.book_id());
             a->set_invoice_id(i.invoice_id());
             a->set_series_key(i.series_key());

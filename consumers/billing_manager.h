@@ -7,8 +7,10 @@
 // carries what its follow-ups need, and refusals come back as events (allocation_declined) or as
 // command_rejected records of the target book (a refused posting, listed in the exceptions).
 //
-//   invoice_issue_requested -> assign_number (series)
-//   number_assigned          -> record_invoice_number (invoice)
+//   invoice_issue_requested -> number_invoice (the book's register: checks the counterparty,
+//                               resolves the tax codes, numbers)
+//   number_assigned          -> record_invoice_number (invoice), with the resolved rates
+//   number_refused           -> refuse_invoice_issue (invoice): back to draft, with the reason
 //   invoice_issued           -> post_entry by role: customer: debit receivable (gross), credit
 //                               revenue per line (or the line's account), credit tax payable;
 //                               supplier: debit expense per line, debit tax receivable, credit

@@ -154,10 +154,19 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
         case E::kCreditInvoice:
         case E::kApplyAllocation:
         case E::kReverseAllocation:
+        case E::kNumberInvoice:
         case E::kAssignNumber:
         case E::kRefuseInvoiceIssue:
         case E::kRegisterCounterparty:
         case E::kSetTaxCode:
+        // Permissions and approvals: aggregates/security.h.
+        case E::kDefineRole:
+        case E::kGrantRole:
+        case E::kRevokeRole:
+        case E::kSetApprovalPolicy:
+        case E::kSetPermissionsEnforced:
+        case E::kReplicateSecurity:
+        case E::kApproveCommand:
         case E::kReceivePayment:
         case E::kAllocatePayment:
         case E::kConfirmAllocation:
@@ -255,6 +264,11 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
         case E::kInvoiceIssueRefused:
         case E::kCounterpartyRegistered:
         case E::kTaxCodeSet:
+        // Permissions and approvals: aggregates/security.h.
+        case E::kSecurityChanged:
+        case E::kSecurityReplicated:
+        case E::kApprovalRequested:
+        case E::kApprovalResolved:
         case E::kPaymentRecorded:
         case E::kAllocationRequested:
         case E::kAllocationConfirmed:

@@ -128,6 +128,21 @@ std::string_view name_of(rejection_code code) {
         DAYBOOK_CODE(tax_code_unknown)
         DAYBOOK_CODE(tax_rate_invalid)
         DAYBOOK_CODE(register_versions_exhausted)
+        DAYBOOK_CODE(not_permitted)
+        DAYBOOK_CODE(approval_not_found)
+        DAYBOOK_CODE(approval_fingerprint_mismatch)
+        DAYBOOK_CODE(self_approval)
+        DAYBOOK_CODE(approval_expired)
+        DAYBOOK_CODE(approval_rejected)
+        DAYBOOK_CODE(approval_required_in_run)
+        DAYBOOK_CODE(security_admin_required)
+        DAYBOOK_CODE(role_invalid)
+        DAYBOOK_CODE(role_not_found)
+        DAYBOOK_CODE(actor_invalid)
+        DAYBOOK_CODE(security_realm_invalid)
+        DAYBOOK_CODE(grant_not_found)
+        DAYBOOK_CODE(approval_policy_invalid)
+        DAYBOOK_CODE(security_version_invalid)
 #undef DAYBOOK_CODE
     }
     return "unknown_code";

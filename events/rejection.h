@@ -5,6 +5,7 @@
 // Ranges:   1-  99  envelope and processing (any command)
 //        1000-1999  general ledger
 //        2000-2999  invoices, bills and payments
+//        3000-3999  permissions and approvals
 
 #include <cstdint>
 #include <string>
@@ -141,6 +142,24 @@ enum class rejection_code : std::uint16_t {
     tax_rate_invalid = 2054,                // rate above 10000 basis points
     register_versions_exhausted = 2055,     // a counterparty or tax code changed limits::mapping_versions_max times
     // Next free billing code: 2056.
+
+    // Permissions and approvals (aggregates/security.h).
+    not_permitted = 3000,                   // no role of the actor allows this command, book or amount
+    approval_not_found = 3001,              // no held command with that id (or it was decided)
+    approval_fingerprint_mismatch = 3002,   // the approval names another payload than the one held
+    self_approval = 3003,                   // the submitter approving their own command
+    approval_expired = 3004,                // the held command's approval window has passed
+    approval_rejected = 3005,               // the approver rejected the held command
+    approval_required_in_run = 3006,        // a command needing approval inside a linked run
+    security_admin_required = 3007,         // a security change by an actor without security_admin
+    role_invalid = 3008,                    // role name malformed, or a permission/command name is
+    role_not_found = 3009,                  // granting a role that was never defined
+    actor_invalid = 3010,                   // actor empty or malformed
+    security_realm_invalid = 3011,          // realm is not "security"
+    grant_not_found = 3012,                 // revoking a grant that does not exist
+    approval_policy_invalid = 3013,         // policy's command, currency, threshold or window malformed
+    security_version_invalid = 3014,        // a replicated change out of order
+    // Next free code: 3015.
 };
 
 // The stable snake_case name of a code, as shown to users and stored beside the number.

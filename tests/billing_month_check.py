@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """A seeded random month of invoices, bills, payments, credit notes, allocations (two declined on
-purpose), refunds and a returned payment, through the real broker and `daybook serve` (processor,
-projector and the billing process managers), compared with what tools/billing-month.py computed
-independently: every invoice's status and outstanding amount, gapless numbers per series, AR and
-AP aging as of the month's end, every ledger account's debits and credits, and the control-account
+purpose), refunds and a returned payment, with the book's billing register (counterparties, tax
+codes changing rate mid-month, three issues refused on purpose), through the real broker and
+`daybook serve` (processor, projector and the billing process managers), compared with what
+tools/billing-month.py computed independently: every invoice's status, outstanding amount and
+(while a draft) the code of its refused issue, gapless numbers per series, AR and AP aging as of
+the month's end, every ledger account's debits and credits, and the control-account
 reconciliation. Prints one summary line; exits 1 on any difference.
 
 Environment: DAYBOOK_BIN, DAYBOOK_TEST_BROKERS, DAYBOOK_SOURCE_DIR (set by CMake).
@@ -131,6 +133,9 @@ def compare(common, expected):
             diffs.append(f"invoice {invoice_id} gross: daybook {got['draft']['gross_minor']}, model {want['gross_minor']}")
         if (int(got.get("number", "0")) > 0) != (int(want["number"]) > 0):
             diffs.append(f"invoice {invoice_id} numbered: daybook {got.get('number')}, model {want['number']}")
+        refusal = got.get("issue_refusal", {}).get("code_name", "")  # the register's last refusal, while a draft
+        if refusal != want.get("issue_refusal", ""):
+            diffs.append(f"invoice {invoice_id} issue refusal: daybook {refusal or '-'}, model {want.get('issue_refusal') or '-'}")
     if len(invoices) != len(expected["invoices"]):
         diffs.append(f"invoices: daybook {len(invoices)}, model {len(expected['invoices'])}")
     for series, want in expected["numbers"].items():

@@ -242,7 +242,7 @@ SCENARIO("an invoice is drafted, issued with the next number of its series, and 
                 events[0].set_version(2);
                 auto follow = consumers::billing_follow_ups(events[0]);
                 REQUIRE(follow.size() == 1);
-                CHECK(follow[0].assign_number().series_key() == "acme/default");
+                CHECK(follow[0].number_invoice().series_key() == "acme/default");
                 CHECK(follow[0].command_id() == "pm/invoice/inv-1@2/number");
                 CHECK(follow[0].causation_event_id() == "invoice/inv-1@2");
             }
@@ -477,9 +477,9 @@ v1::CommandEnvelope tax_code(const std::string& code, std::uint32_t rate, const 
         t->set_description("VAT");
     });
 }
-v1::CommandEnvelope assign(const std::string& invoice, std::function<void(v1::AssignNumber&)> change = {}) {
+v1::CommandEnvelope assign(const std::string& invoice, std::function<void(v1::NumberInvoice&)> change = {}) {
     return command([&](auto& c) {
-        auto* a = c.mutable_assign_number();
+        auto* a = c.mutable_number_invoice();
         a->set_book_id("acme");
         a->set_invoice_id(invoice);
         a->set_series_key("acme/default");
@@ -588,7 +588,7 @@ SCENARIO("the register numbers an invoice only when its counterparty and tax cod
             }
         }
         WHEN("the invoice cannot be numbered") {
-            auto refused = [](std::function<void(v1::AssignNumber&)> change) {
+            auto refused = [](std::function<void(v1::NumberInvoice&)> change) {
                 auto events = accepted(registered(), assign("inv-9", change));
                 REQUIRE(events.size() == 1);
                 REQUIRE(events[0].has_number_refused());
@@ -612,14 +612,23 @@ SCENARIO("the register numbers an invoice only when its counterparty and tax cod
             h = plus(h, accepted(h, register_party("cust-1", "2026-01-01", [](auto& r) { r.set_blocked(true); })));
             THEN("it gets the same number again (a redelivered request is not a new decision)") {
                 CHECK(accepted(h, assign("inv-1"))[0].number_assigned().number() == 1);
+                auto coded = accepted(h, assign("inv-1", [](auto& a) { a.add_tax_codes("VAT"); }))[0].number_assigned();
+                CHECK(coded.number() == 1);
+                REQUIRE(coded.rates_size() == 1);  // with its rates, so the invoice can still record it
+                CHECK(coded.rates(0).rate_bp() == 2100);
             }
         }
         WHEN("the request is malformed") {
             THEN("a rejection, in the documented order") {
-                REQUIRE_REJECTED(when({}, assign("inv-1", [](auto& a) { a.set_book_id(""); })), billing_book_id_invalid, "assign_number.book_id");
-                REQUIRE_REJECTED(when({}, assign("inv-1", [](auto& a) { a.set_series_key("acme"); })), series_key_invalid, "assign_number.series_key");
-                REQUIRE_REJECTED(when({}, assign("inv-1", [](auto& a) { a.set_series_key("other/default"); })), series_key_invalid, "assign_number.series_key");
-                REQUIRE_REJECTED(when({}, assign("bad id")), invoice_id_invalid, "assign_number.invoice_id");
+                REQUIRE_REJECTED(when({}, assign("inv-1", [](auto& a) { a.set_book_id(""); })), billing_book_id_invalid, "number_invoice.book_id");
+                REQUIRE_REJECTED(when({}, assign("inv-1", [](auto& a) { a.set_series_key("acme"); })), series_key_invalid, "number_invoice.series_key");
+                REQUIRE_REJECTED(when({}, assign("inv-1", [](auto& a) { a.set_series_key("other/default"); })), series_key_invalid, "number_invoice.series_key");
+                REQUIRE_REJECTED(when({}, assign("bad id")), invoice_id_invalid, "number_invoice.invoice_id");
+                auto retired = command([](auto& c) {
+                    c.mutable_assign_number()->set_series_key("acme/default");
+                    c.mutable_assign_number()->set_invoice_id("inv-1");
+                });
+                REQUIRE_REJECTED(when({}, retired), payload_missing, "assign_number");  // the step before the register
             }
         }
     }
@@ -723,9 +732,9 @@ TEST_CASE("the process manager carries an issue through the register", "[billing
     r->add_tax_codes("VAT");
     auto ask = consumers::billing_follow_ups(requested);
     REQUIRE(ask.size() == 1);
-    CHECK(ask[0].assign_number().book_id() == "acme");  // routed to the book's register
-    CHECK(ask[0].assign_number().tax_codes(0) == "VAT");
-    CHECK(ask[0].assign_number().counterparty_id() == "cust-1");
+    CHECK(ask[0].number_invoice().book_id() == "acme");  // routed to the book's register
+    CHECK(ask[0].number_invoice().tax_codes(0) == "VAT");
+    CHECK(ask[0].number_invoice().counterparty_id() == "cust-1");
     CHECK(billing::is_process_manager_command(ask[0]));
 
     auto assigned = accepted(registered(), ask[0]);
