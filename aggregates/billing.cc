@@ -818,7 +818,7 @@ bool is_process_manager_command(const v1::CommandEnvelope& c) {
         return false;
     }
     return c.has_record_invoice_number() || c.has_refuse_invoice_issue() || c.has_apply_allocation() || c.has_reverse_allocation() || c.has_number_invoice() ||
-           c.has_confirm_allocation() || c.has_release_allocation();
+           c.has_confirm_allocation() || c.has_release_allocation() || c.has_replicate_security();
 }
 
 bool is_command(const v1::CommandEnvelope& command) {

@@ -93,7 +93,7 @@ doc = {
       "Reconciliation": obj({"balanced": b(), "lines": arr(obj({"what": s(), "currency": s(), "ledger": s(), "documents": s(), "difference": s()})), "in_flight": arr(s())}),
       "CounterpartyStatement": obj({"opening": arr(obj({"currency": s(), "amount": s()})), "lines": arr(obj({"date": s(), "kind": {"type": "string", "enum": ["invoice", "bill", "credit_note", "void", "payment", "refund", "returned"]}, "document": s(), "currency": s(), "amount": s(), "balance": s()})), "closing": arr(obj({"currency": s(), "amount": s()}))}),
       "Problem": obj({"type": s(), "title": s(), "status": i(), "detail": s(), "field": s()}, ["title", "status"]),
-      "Outcome": obj({"command_id": s(), "status": {"type": "string", "enum": ["OUTCOME_STATUS_ACCEPTED", "OUTCOME_STATUS_REJECTED"]}, "code": i(), "code_name": s(), "field": s(), "detail": s(), "duplicate": b(), "token": {"type": "string", "description": "read-your-writes token for min_token"}}),
+      "Outcome": obj({"command_id": s(), "status": {"type": "string", "enum": ["OUTCOME_STATUS_ACCEPTED", "OUTCOME_STATUS_REJECTED", "OUTCOME_STATUS_PENDING_APPROVAL"]}, "code": i(), "code_name": s(), "field": s(), "detail": s(), "duplicate": b(), "token": {"type": "string", "description": "read-your-writes token for min_token"}}),
       "Outcomes": obj({"outcomes": arr(ref("Outcome")), "pending": arr(s())}, ["outcomes", "pending"]),
       "Books": obj({"books": arr(obj({"book_id": s()}))}),
       "Account": obj({"book_id": s(), "account_id": s(), "name": s(), "type": s(), "currency": s(), "scale": i(), "debits_minor": int64, "credits_minor": int64, "debits_pending_minor": int64, "credits_pending_minor": int64, "entry_count": int64, "statement_lines": int64, "closed": b(), "parent_account_id": s()}),

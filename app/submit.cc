@@ -148,7 +148,7 @@ int submit_envelopes(const options& o, const std::vector<v1::CommandEnvelope>& e
     auto outcomes = a.one_by_one ? outcomes_in_order : (*waiter)->wait(ids, started + std::chrono::milliseconds(a.wait_ms));
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     int status = 0;
-    std::size_t accepted = 0, rejected = 0, missing = 0;
+    std::size_t accepted = 0, rejected = 0, missing = 0, held = 0;
     for (const auto& c : list) {
         auto it = outcomes.find(c.envelope.command_id());
         if (it == outcomes.end()) {
@@ -161,14 +161,15 @@ int submit_envelopes(const options& o, const std::vector<v1::CommandEnvelope>& e
             continue;
         }
         if (it->second.status() == v1::OUTCOME_STATUS_ACCEPTED) ++accepted;
+        else if (it->second.status() == v1::OUTCOME_STATUS_PENDING_APPROVAL) ++held;  // decided when approved
         else {
             ++rejected;
             if (status == 0) status = 1;
         }
         if (!a.quiet) std::printf("%s\n", outcome_json(it->second).c_str());
     }
-    std::fprintf(stderr, "submitted %zu commands: %zu accepted, %zu rejected, %zu without outcome in %.2f s (%.0f commands/s)\n",
-                 list.size(), accepted, rejected, missing, seconds,
+    std::fprintf(stderr, "submitted %zu commands: %zu accepted, %zu rejected, %zu held for approval, %zu without outcome in %.2f s (%.0f commands/s)\n",
+                 list.size(), accepted, rejected, held, missing, seconds,
                  seconds > 0 ? static_cast<double>(list.size()) / seconds : 0.0);
     return status;
 }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "aggregates/billing.h"
+#include "aggregates/security.h"
 #include "events/codec.h"
 #include "events/hashing.h"
 #include "events/limits.h"
@@ -116,6 +117,18 @@ void cash_entry(std::vector<v1::CommandEnvelope>& out, const v1::EventEnvelope& 
 }
 
 }  // namespace
+
+std::vector<v1::CommandEnvelope> follow_ups(const v1::EventEnvelope& e, int partitions) {
+    auto out = billing_follow_ups(e);
+    auto copies = aggregates::security::replication_commands(e, partitions);
+    for (std::size_t p = 0; p < copies.size(); ++p) {
+        auto& c = out.emplace_back(command_for(e, "replicate/" + std::to_string(p)));
+        c.set_actor("daybook-security");
+        c.set_source("security-replication");
+        *c.mutable_replicate_security() = std::move(*copies[p].mutable_replicate_security());
+    }
+    return out;
+}
 
 std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& e) {
     std::vector<v1::CommandEnvelope> out;
@@ -313,7 +326,7 @@ result<ok_t, std::string> billing_manager::session(const std::atomic<bool>& stop
                                            std::string_view(static_cast<const char*>(m->payload), m->len));
             // A bad event stops the projector and the audit; here it is not ours to judge twice.
             if (!rec) return "unreadable event at partition " + std::to_string(m->partition) + " offset " + std::to_string(m->offset);
-            for (auto& c : billing_follow_ups(rec->envelope)) commands.push_back(std::move(c));
+            for (auto& c : follow_ups(rec->envelope, *partitions)) commands.push_back(std::move(c));
         }
         if (next_offsets.empty()) continue;
         stats_.events += static_cast<std::uint64_t>(read);

@@ -1,5 +1,5 @@
 #pragma once
-// The billing process managers (a `daybook serve` role, "billing"): they read daybook.events
+// The process managers (a `daybook serve` role, "billing"): they read daybook.events
 // read_committed and answer events of invoices, series and payments with commands, written to
 // daybook.commands in ONE Kafka transaction together with the consumed offsets. Command ids are
 // derived from the source event ("pm/<stream>@<version>/<what>"), so a redelivered event gives
@@ -47,6 +47,9 @@ namespace daybook::consumers {
 
 // The commands an event asks for (empty for events no process manager follows). Pure.
 std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& event);
+// All follow-ups: the billing ones, and a security_changed copied into each of `partitions`
+// partitions (aggregates/security.h), in partition order. Pure.
+std::vector<v1::CommandEnvelope> follow_ups(const v1::EventEnvelope& event, int partitions);
 
 struct billing_manager_options {
     // Consumer group of the process managers. Default: "daybook-billing".

@@ -6,6 +6,7 @@
 
 #include "aggregates/billing.h"
 #include "aggregates/ledger.h"
+#include "aggregates/security.h"
 #include "aggregates/validation.h"
 #include "events/codec.h"
 #include "events/ledger_codec.h"
@@ -58,6 +59,8 @@ std::uint64_t stream_version(const events::keyed_state& state, const std::string
 result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope& command,
                                                       const events::keyed_state& state,
                                                       std::int64_t now_ms) {
+    if (aggregates::security::is_command(command))
+        return aggregates::security::decide(command, state, aggregates::decide_context{now_ms, command.actor()});
     if (aggregates::billing::is_command(command)) {
         auto decided = aggregates::billing::decide(command, state, aggregates::decide_context{now_ms, command.actor()});
         if (!decided) return decided.error();
@@ -114,13 +117,19 @@ v1::EventEnvelope rejection_record(const v1::CommandEnvelope& cmd, const record_
     return env;
 }
 
-std::vector<v1::EventEnvelope> records_for(const v1::CommandEnvelope& cmd, const record_context& ctx,
-                                           const std::optional<rejection>& refused,
-                                           const events::keyed_state& state) {
-    if (refused) return {rejection_record(cmd, ctx, *refused)};
+namespace {
+
+// The records of a command that passed its permission and approval checks: its events, with
+// their aggregate versions, or its command_rejected record. `approver`: who approved it, if held.
+std::vector<v1::EventEnvelope> decided_records(const v1::CommandEnvelope& cmd, const record_context& ctx,
+                                               const events::keyed_state& state, const std::string& approver) {
     auto decided = decide_command(cmd, state, ctx.now_ms);
-    if (!decided) return {rejection_record(cmd, ctx, decided.error())};
     std::vector<v1::EventEnvelope> out;
+    if (!decided) {
+        out.push_back(rejection_record(cmd, ctx, decided.error()));
+        if (!approver.empty()) out.back().add_approvers(approver);
+        return out;
+    }
     std::map<std::string, std::uint64_t> versions;
     for (std::size_t i = 0; i < decided->size(); ++i) {
         auto env = stamped(cmd, ctx);
@@ -130,8 +139,102 @@ std::vector<v1::EventEnvelope> records_for(const v1::CommandEnvelope& cmd, const
         env.set_version(++v);
         env.set_index_in_command(static_cast<std::uint32_t>(i));
         env.set_events_in_command(static_cast<std::uint32_t>(decided->size()));
+        if (!approver.empty()) env.add_approvers(approver);
         out.push_back(std::move(env));
     }
+    return out;
+}
+
+// One record of an engine-level event (approval_requested, approval_resolved) in `stream`.
+template <typename Fill>
+v1::EventEnvelope engine_record(const v1::CommandEnvelope& cmd, const record_context& ctx, const events::keyed_state& state,
+                                const std::string& stream, Fill&& fill) {
+    auto env = stamped(cmd, ctx);
+    env.set_stream_id(stream);
+    env.set_version(stream_version(state, stream) + 1);
+    env.set_effective_date(utc_date(ctx.now_ms));
+    env.set_events_in_command(1);
+    fill(env);
+    return env;
+}
+
+// approve_command: the held command decided now (approved) or refused (rejected), after the
+// approval's own checks (aggregates/security.h, rule 3).
+std::vector<v1::EventEnvelope> approval_records(const v1::CommandEnvelope& cmd, const record_context& ctx,
+                                                const events::keyed_state& state) {
+    namespace security = aggregates::security;
+    const auto& a = cmd.approve_command();
+    auto held = security::find_held(state, ctx.routing_key, a.command_id());
+    if (!held)
+        return {rejection_record(cmd, ctx, rejection{rejection_code::approval_not_found, "approve_command.command_id",
+                                                     "no command " + a.command_id() + " waits for approval in " + ctx.routing_key})};
+    if (auto refused = security::check_approval(state, a, cmd.actor(), *held, ctx.now_ms)) return {rejection_record(cmd, ctx, *refused)};
+    std::vector<v1::EventEnvelope> out{engine_record(cmd, ctx, state, security::approval_stream(ctx.routing_key, a.command_id()), [&](auto& e) {
+        auto* r = e.mutable_approval_resolved();
+        r->set_command_id(a.command_id());
+        r->set_approver(cmd.actor());
+        r->set_approved(!a.reject());
+        r->set_reason(a.reason().substr(0, limits::memo_bytes_max));
+    })};
+    if (a.reject()) return out;
+    v1::CommandEnvelope original;
+    if (!original.ParseFromString(held->command())) std::abort();  // written by this processor
+    record_context octx{ctx.routing_key, held->fingerprint(), ctx.now_ms, ctx.software_version};
+    auto facts = security::facts_of(original, state);
+    std::vector<v1::EventEnvelope> decided;
+    if (auto denied = security::authorize(state, original, facts)) {  // the submitter, authorised again
+        decided.push_back(rejection_record(original, octx, *denied));
+        decided.back().add_approvers(cmd.actor());
+    } else {
+        decided = decided_records(original, octx, state, cmd.actor());
+    }
+    for (auto& r : decided) out.push_back(std::move(r));
+    return out;
+}
+
+// Process managers' and the scheduler's commands follow from recorded events: never held (their
+// actors still need roles when permissions are enforced). Gateways overwrite `source`.
+bool follows_from_events(const v1::CommandEnvelope& cmd) {
+    return cmd.source() == "billing-manager" || cmd.source() == "scheduler";
+}
+
+}  // namespace
+
+std::vector<v1::EventEnvelope> records_for(const v1::CommandEnvelope& cmd, const record_context& ctx,
+                                           const std::optional<rejection>& refused,
+                                           const events::keyed_state& state, bool in_run) {
+    namespace security = aggregates::security;
+    std::vector<v1::EventEnvelope> out;
+    if (refused) {
+        out = {rejection_record(cmd, ctx, *refused)};
+    } else if (cmd.has_approve_command()) {
+        out = approval_records(cmd, ctx, state);
+    } else {
+        auto facts = security::facts_of(cmd, state);
+        auto hold = follows_from_events(cmd) ? std::nullopt : security::approval_needed(state, facts);
+        if (auto denied = security::authorize(state, cmd, facts)) {
+            out = {rejection_record(cmd, ctx, *denied)};
+        } else if (hold && in_run) {
+            out = {rejection_record(cmd, ctx, rejection{rejection_code::approval_required_in_run, "linked_run",
+                                                        facts.name + " needs approval (" + hold->policy + "): submit it on its own"})};
+        } else if (hold) {
+            out = {engine_record(cmd, ctx, state, security::approval_stream(ctx.routing_key, cmd.command_id()), [&](auto& e) {
+                auto* r = e.mutable_approval_requested();
+                r->set_command_id(cmd.command_id());
+                r->set_fingerprint(ctx.fingerprint);
+                r->set_command(events::serialize(cmd));
+                r->set_requested_by(cmd.actor());
+                r->set_expires_at_ms(ctx.now_ms + hold->expires_after_ms);
+                r->set_command_name(facts.name);
+                r->set_book_id(facts.book);
+                r->set_policy(hold->policy);
+            })};
+        } else {
+            out = decided_records(cmd, ctx, state, "");
+        }
+    }
+    const auto version = security::version(state);
+    for (auto& r : out) r.set_permissions_version(version);
     return out;
 }
 
@@ -150,6 +253,7 @@ std::optional<rejection> check_linked_run(const v1::CommandEnvelope& run, const 
         const auto& c = commands[i];
         const std::string f = "linked_run.commands[" + std::to_string(i) + "]";
         if (c.has_linked_run()) return invalid(f, "a linked run cannot contain another linked run");
+        if (c.has_approve_command()) return invalid(f, "an approval is submitted on its own, not in a linked run");
         if (c.payload_case() == v1::CommandEnvelope::PAYLOAD_NOT_SET) return invalid(f, "the command is missing");
         if (c.command_id().empty() || c.command_id().size() > limits::id_bytes_max)
             return invalid(f + ".command_id", "every command of a run needs its own command_id (1-128 bytes)");
@@ -182,7 +286,7 @@ std::vector<v1::EventEnvelope> records_for_run(const v1::CommandEnvelope& run, c
                                          "command_id " + inner.command_id() + " was already used in " + ctx.routing_key});
             break;
         }
-        auto decided = records_for(inner, ictx, std::nullopt, scratch);
+        auto decided = records_for(inner, ictx, std::nullopt, scratch, true);
         if (decided.front().has_command_rejected()) {
             const auto& r = decided.front().command_rejected();
             culprit.emplace(i, rejection{static_cast<rejection_code>(r.code()), r.field(), r.detail()});
@@ -273,6 +377,7 @@ void apply_record(events::keyed_state& state, std::uint32_t partition, std::uint
     }
     if (auto e = events::ledger_event_of(envelope)) aggregates::ledger::evolve(state, *e);
     else if (aggregates::billing::is_event(envelope)) aggregates::billing::evolve(state, envelope);
+    else if (aggregates::security::is_event(envelope)) aggregates::security::evolve(state, envelope);
     state.put("ver/" + envelope.stream_id(), events::be64(envelope.version()));
 
     // The first event of a command creates its idempotency record; later ones add their refs.
@@ -292,7 +397,30 @@ void apply_record(events::keyed_state& state, std::uint32_t partition, std::uint
     auto* ref = rec.mutable_outcome()->add_events();
     ref->set_partition(partition);
     ref->set_seq(seq);
+    if (envelope.has_approval_requested()) {  // held: the command's outcome until it is approved
+        rec.mutable_outcome()->set_status(v1::OUTCOME_STATUS_PENDING_APPROVAL);
+        rec.mutable_outcome()->set_detail("held for approval (" + envelope.approval_requested().policy() + ") until " +
+                                          std::to_string(envelope.approval_requested().expires_at_ms()) + " ms");
+    }
     state.put(key, rec.SerializeAsString());
+    if (envelope.has_approval_resolved() && !envelope.approval_resolved().approved()) {
+        // Rejected by the approver: the held command's outcome, under its own id.
+        const auto& r = envelope.approval_resolved();
+        auto held_key = idem_key(envelope.routing_key(), r.command_id());
+        v1::IdempotencyRecord held;
+        if (auto raw = state.get(held_key); !raw || !held.ParseFromString(*raw)) std::abort();  // it was held here
+        auto* o = held.mutable_outcome();
+        o->set_status(v1::OUTCOME_STATUS_REJECTED);
+        o->set_code(static_cast<std::uint32_t>(rejection_code::approval_rejected));
+        o->set_code_name(std::string(name_of(rejection_code::approval_rejected)));
+        o->set_field("approve_command");
+        o->set_detail("rejected by " + r.approver() + (r.reason().empty() ? "" : ": " + r.reason()));
+        o->set_recorded_at_ms(envelope.recorded_at_ms());
+        auto* at = o->add_events();
+        at->set_partition(partition);
+        at->set_seq(seq);
+        state.put(held_key, held.SerializeAsString());
+    }
 }
 
 v1::Outcome rejected_outcome(const v1::CommandRejected& r, std::int64_t recorded_at_ms) {

@@ -10,6 +10,9 @@
 //   idem/<routing key>\0<id>     IdempotencyRecord: fingerprint and first outcome
 //   ver/<stream id>              aggregate version (u64 BE)
 //   ledger/...                   the ledger aggregate's rows (aggregates/ledger.cc)
+//   billing/...                  invoices, payments, the billing register (aggregates/billing.cc)
+//   sec/..., secauth/...         permissions: the partition's copy, the realm (aggregates/security.cc)
+//   approval/<routing key>\0<id> a command held for approval
 
 #include <cstdint>
 #include <optional>
@@ -48,10 +51,13 @@ struct record_context {
 
 // The records a command leaves in its events partition: its domain events with their aggregate
 // versions, or one command_rejected record. `refused` is a rejection found before deciding
-// (envelope, routing); then the command is not decided at all.
+// (envelope, routing); then the command is not decided at all. Before deciding, the permission
+// and approval rules of aggregates/security.h apply: a command may be refused (not_permitted) or
+// held (one approval_requested record); approve_command leaves approval_resolved followed by
+// the held command's own records. Every record carries the partition's permissions_version.
 std::vector<v1::EventEnvelope> records_for(const v1::CommandEnvelope& command, const record_context& ctx,
                                            const std::optional<rejection>& refused,
-                                           const events::keyed_state& state);
+                                           const events::keyed_state& state, bool in_run = false);
 v1::EventEnvelope rejection_record(const v1::CommandEnvelope& command, const record_context& ctx,
                                    const rejection& r);
 

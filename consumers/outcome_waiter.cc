@@ -35,9 +35,14 @@ std::map<std::string, v1::Outcome> outcome_waiter::wait(const std::set<std::stri
         if (!m || m->err) continue;
         v1::Outcome o;
         if (!o.ParseFromArray(m->payload, static_cast<int>(m->len))) continue;
-        // The first outcome of a command wins; a later duplicate answer says the same.
-        if (ids.count(o.command_id())) found.emplace(o.command_id(), std::move(o));
-        else if (seen_.size() < 1'000'000) seen_.emplace(o.command_id(), std::move(o));
+        // The first outcome of a command wins (a later duplicate answer says the same), except
+        // that a decision replaces "held for approval".
+        auto keep = [&](std::map<std::string, v1::Outcome>& into) {
+            auto [it, added] = into.emplace(o.command_id(), o);
+            if (!added && it->second.status() == v1::OUTCOME_STATUS_PENDING_APPROVAL) it->second = o;
+        };
+        if (ids.count(o.command_id())) keep(found);
+        else if (seen_.size() < 1'000'000) keep(seen_);
     }
     return found;
 }

@@ -490,6 +490,9 @@ struct processor::impl {
         else stats.rejected++;
         if (run) publish_run_outcomes(p, pt, cmd, key, records);
         if (auto rec = find_command(*pt.state, key, cmd.command_id())) produce_outcome(rec->outcome());
+        // An approval decides the held command too: its submitter waits for that outcome.
+        if (accepted && cmd.has_approve_command())
+            if (auto rec = find_command(*pt.state, key, cmd.approve_command().command_id())) produce_outcome(rec->outcome());
     }
 
     // Every command of a linked run gets its outcome: accepted ones from their idempotency

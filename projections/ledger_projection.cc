@@ -2,6 +2,7 @@
 #include "projections/ledger_projection.h"
 
 #include "aggregates/billing.h"
+#include "aggregates/security.h"
 #include "projections/billing_projection.h"
 
 #include <cstdlib>
@@ -286,6 +287,12 @@ bool apply_event(events::keyed_state& rows, const v1::EventEnvelope& envelope,
     rows.put(ver_key, be64(envelope.version()));
     if (aggregates::billing::is_event(envelope)) {
         apply_billing_event(rows, envelope);
+        return true;
+    }
+    // Permissions: the realm's own changes and held commands. Not the partitions' copies of the
+    // realm: identical rows written in an order that depends on partition arrival.
+    if (aggregates::security::is_event(envelope)) {
+        if (!envelope.has_security_replicated()) aggregates::security::evolve(rows, envelope);
         return true;
     }
     if (envelope.has_account_mapping_set()) apply_account_mapping(rows, envelope.account_mapping_set());

@@ -310,7 +310,7 @@ log_audit audit_events(const sandbox& box) {
                                        std::to_string(rec->sealed.seq()));
             seq = rec->sealed.seq();
             head = rec->sealed.hash();
-            const auto& env = rec->envelope;
+            const auto& env = out.envelopes.emplace_back(rec->envelope);
             if (env.has_command_rejected()) {
                 out.records_per_command[env.command_id()]++;
                 out.rejected_code[env.command_id()] = env.command_rejected().code();

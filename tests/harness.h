@@ -113,6 +113,7 @@ struct log_audit {
     std::map<std::string, std::uint32_t> rejected_code;  // command_rejected records
     std::vector<std::string> problems;                   // gaps, chain breaks, bad records
     std::uint64_t records = 0;
+    std::vector<v1::EventEnvelope> envelopes;            // every readable record, partition by partition
 };
 log_audit audit_events(const sandbox& box);
 
