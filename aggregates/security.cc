@@ -382,6 +382,16 @@ std::optional<v1::ApprovalRequested> find_held(const keyed_state& state, const s
     return events::parse_row<v1::ApprovalRequested>(state.get(held_key(routing_key, command_id)));
 }
 
+std::vector<std::pair<std::string, v1::ApprovalRequested>> held_commands(const keyed_state& state, std::size_t limit) {
+    std::vector<std::pair<std::string, v1::ApprovalRequested>> out;
+    for (const auto& [k, v] : state.scan("approval/", "", limit)) {
+        auto rest = std::string_view(k).substr(9);
+        auto& [key, held] = out.emplace_back(std::string(rest.substr(0, rest.find('\0'))), v1::ApprovalRequested{});
+        if (!held.ParseFromString(v)) std::abort();
+    }
+    return out;
+}
+
 std::string approval_stream(const std::string& routing_key, const std::string& command_id) {
     return "approval/" + routing_key + "/" + command_id;
 }

@@ -96,6 +96,8 @@ std::optional<rejection> check_approval(const events::keyed_state& state, const 
 std::optional<v1::ApprovalRequested> find_held(const events::keyed_state& state, const std::string& routing_key,
                                                const std::string& command_id);
 std::string approval_stream(const std::string& routing_key, const std::string& command_id);
+// Every command waiting for approval, (routing key, what is held), in key order, at most `limit`.
+std::vector<std::pair<std::string, v1::ApprovalRequested>> held_commands(const events::keyed_state& state, std::size_t limit);
 
 // For the process managers: a security_changed copied to every partition, one command each,
 // keyed by partition_key(p, partitions).

@@ -15,6 +15,7 @@
 
 #include "api/assets.h"
 #include "aggregates/billing.h"
+#include "aggregates/security.h"
 #include "aggregates/validation.h"
 #include "api/tokens.h"
 #include "consumers/log_reader.h"
@@ -191,6 +192,8 @@ struct server::impl {
             {"GET", "/v1/books/{book}/counterparties", access::reader, &impl::get_counterparties},
             {"GET", "/v1/books/{book}/tax-codes", access::reader, &impl::get_tax_codes},
             {"GET", "/v1/books/{book}/counterparties/{counterparty}/statement", access::reader, &impl::get_counterparty_statement},
+            {"GET", "/v1/approvals", access::reader, &impl::get_approvals},
+            {"GET", "/v1/security", access::reader, &impl::get_security},
             {"GET", "/v1/events", access::reader, &impl::get_events},
             {"GET", "/v1/dlq", access::reader, &impl::get_dlq},
             {"GET", "/v1/exceptions", access::reader, &impl::get_exceptions},
@@ -480,6 +483,40 @@ struct server::impl {
         if (!dates_valid(req, res, {"as_of"})) return;
         auto list = projections::tax_codes(projection, req.matches[1], req.get_param_value("as_of"));
         res.set_content("{\"tax_codes\":" + json_list(list) + "}", "application/json");
+    }
+
+    // Commands held for a second person's approval, with what an approver needs to approve one
+    // (approve_command: routing_key, command_id, fingerprint).
+    void get_approvals(const httplib::Request&, httplib::Response& res) {
+        projections::overlay view(projection, "");
+        std::string body = "{\"held\":[";
+        bool first = true;
+        for (const auto& [key, held] : aggregates::security::held_commands(view, 1000)) {
+            v1::CommandEnvelope command;
+            command.ParseFromString(held.command());
+            body += std::string(first ? "" : ",") + "{\"routing_key\":" + json_string(key) + ",\"command_id\":" + json_string(held.command_id()) +
+                    ",\"requested_by\":" + json_string(held.requested_by()) + ",\"command_name\":" + json_string(held.command_name()) +
+                    ",\"book_id\":" + json_string(held.book_id()) + ",\"policy\":" + json_string(held.policy()) +
+                    ",\"expires_at_ms\":" + std::to_string(held.expires_at_ms()) + ",\"fingerprint\":" + json_string(base64(held.fingerprint())) +
+                    ",\"command\":" + json_of(command) + "}";
+            first = false;
+        }
+        res.set_content(body + "]}", "application/json");
+    }
+
+    // The security realm as recorded: enforced or not, grants, and segregation-of-duties conflicts.
+    void get_security(const httplib::Request&, httplib::Response& res) {
+        projections::overlay view(projection, "");
+        std::string body = std::string("{\"enforced\":") + (view.get("secauth/enforced") ? "true" : "false") +
+                           ",\"grants\":" + json_list(aggregates::security::grants(view)) + ",\"duty_conflicts\":[";
+        bool first = true;
+        for (const auto& c : aggregates::security::duty_conflicts(view)) {
+            body += std::string(first ? "" : ",") + "{\"actor\":" + json_string(c.actor) + ",\"book_id\":" + json_string(c.book) +
+                    ",\"command\":" + json_string(c.command) + ",\"submit_role\":" + json_string(c.submit_role) +
+                    ",\"approve_role\":" + json_string(c.approve_role) + "}";
+            first = false;
+        }
+        res.set_content(body + "]}", "application/json");
     }
 
     void get_payments(const httplib::Request& req, httplib::Response& res) {

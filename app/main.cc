@@ -111,6 +111,10 @@ int main(int argc, char** argv) {
     q_cp->add_option("--direction", query_args.direction, "customer or supplier")->check(CLI::IsMember({"customer", "supplier"}))->capture_default_str();
     q_cp->add_option("--from", query_args.from, "first date (YYYY-MM-DD)");
     q_cp->add_option("--to", query_args.to, "last date (YYYY-MM-DD)");
+    auto* q_approvals = query->add_subcommand("approvals", "commands held for a second person's approval (four eyes)");
+    query_common(q_approvals);
+    auto* q_security = query->add_subcommand("security", "grants, enforcement, and who may approve what they submit (exit 1 on a conflict)");
+    query_common(q_security);
     auto* q_parties = query->add_subcommand("counterparties", "the book's customers and suppliers (every version, or those effective --as-of)");
     query_common(q_parties);
     q_parties->add_option("--book", query_args.book)->required();

@@ -8,6 +8,8 @@
 #include "events/int128.h"
 #include "app/options.h"
 #include "events/codec.h"
+#include "aggregates/security.h"
+#include "aggregates/validation.h"
 #include "projections/billing_projection.h"
 #include "projections/ledger_projection.h"
 
@@ -130,6 +132,46 @@ int invoices(const projections::store& s, const query_args& a, bool json) {
                         .c_str());
     }
     return 0;
+}
+
+int approvals(const projections::store& s, bool json) {
+    projections::overlay view(s, "");
+    auto held = aggregates::security::held_commands(view, 100000);
+    if (!json) std::printf("%-16s %-24s %-12s %-16s %-10s %s\n", "routing key", "command", "submitted by", "type", "expires", "why");
+    for (const auto& [key, h] : held) {
+        if (json) {
+            auto body = json_of(h);
+            body.pop_back();
+            std::printf("%s,\"routing_key\":%s}\n", body.c_str(), events::json_string(key).c_str());
+        } else {
+            std::printf("%-16.16s %-24.24s %-12.12s %-16.16s %-10s %s\n", key.c_str(), h.command_id().c_str(), h.requested_by().c_str(),
+                        h.command_name().c_str(), aggregates::utc_date(h.expires_at_ms()).c_str(), h.policy().c_str());
+        }
+    }
+    return 0;
+}
+
+// Grants and segregation-of-duties conflicts; exit 1 when an actor may approve what they submit.
+int security_report(const projections::store& s, bool json) {
+    projections::overlay view(s, "");
+    auto conflicts = aggregates::security::duty_conflicts(view);
+    if (json) {
+        for (const auto& g : aggregates::security::grants(view)) std::printf("%s\n", json_of(g).c_str());
+        for (const auto& c : conflicts)
+            std::printf("{\"conflict\":{\"actor\":%s,\"book_id\":%s,\"command\":%s,\"submit_role\":%s,\"approve_role\":%s}}\n",
+                        events::json_string(c.actor).c_str(), events::json_string(c.book).c_str(), events::json_string(c.command).c_str(),
+                        events::json_string(c.submit_role).c_str(), events::json_string(c.approve_role).c_str());
+        return conflicts.empty() ? 0 : 1;
+    }
+    std::printf("permissions %s\n", view.get("secauth/enforced") ? "enforced" : "NOT enforced (any actor may submit any command)");
+    std::printf("%-20s %-20s %s\n", "actor", "role", "book");
+    for (const auto& g : aggregates::security::grants(view))
+        std::printf("%-20.20s %-20.20s %s\n", g.actor().c_str(), g.role().c_str(), g.book_id().c_str());
+    for (const auto& c : conflicts)
+        std::printf("CONFLICT: %s may submit %s in %s (%s) and approve it (%s)\n", c.actor.c_str(), c.command.c_str(), c.book.c_str(),
+                    c.submit_role.c_str(), c.approve_role.c_str());
+    if (conflicts.empty()) std::printf("no actor may approve what they may submit\n");
+    return conflicts.empty() ? 0 : 1;
 }
 
 int register_list(const projections::store& s, const query_args& a, bool json) {
@@ -349,6 +391,10 @@ int run_query(const options& o, const query_args& a) {
         return aging(store, a, json);
     } else if (a.what == "counterparty") {
         return counterparty_statement(store, a, json);
+    } else if (a.what == "approvals") {
+        return approvals(store, json);
+    } else if (a.what == "security") {
+        return security_report(store, json);
     } else if (a.what == "counterparties" || a.what == "tax-codes") {
         return register_list(store, a, json);
     } else if (a.what == "reconcile") {

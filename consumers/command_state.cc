@@ -195,7 +195,7 @@ std::vector<v1::EventEnvelope> approval_records(const v1::CommandEnvelope& cmd, 
 // Process managers' and the scheduler's commands follow from recorded events: never held (their
 // actors still need roles when permissions are enforced). Gateways overwrite `source`.
 bool follows_from_events(const v1::CommandEnvelope& cmd) {
-    return cmd.source() == "billing-manager" || cmd.source() == "scheduler";
+    return cmd.source() == "billing-manager" || cmd.source().starts_with("scheduler:");
 }
 
 }  // namespace

@@ -110,6 +110,7 @@ void apply_posting(events::keyed_state& rows, const posting& e, const v1::EventE
     view.set_command_id(envelope.command_id());
     view.set_source(envelope.source());
     view.set_correlation_id(envelope.correlation_id());
+    *view.mutable_approvers() = envelope.approvers();
     rows.put(join("entry/", e.book, e.entry), events::serialize(view));
 
     std::map<std::string, v1::ProjectedAccount> touched;

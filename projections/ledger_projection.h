@@ -16,6 +16,7 @@
 //                                         command_rejected event): the exceptions list
 //   billing/..., binv/, bpay/, map/       invoices, payments, account mappings
 //                                         (projections/billing_projection.h)
+//   secauth/..., approval/...             the security realm and held commands (aggregates/security.h)
 // Bookkeeping rows, excluded from the state digest:
 //   pos/<partition u32 BE>                PartitionPosition (seq, head, next offset)
 //   stop/<partition u32 BE>               why the partition stopped
@@ -67,9 +68,10 @@ std::vector<v1::ProjectedHold> list_holds(const store& s, const std::string& boo
 std::set<std::string> books_with_expired_holds(const store& s, std::int64_t now_ms, std::size_t limit);
 
 // Key prefixes of projection rows (in the digest) and of bookkeeping rows (not in it).
-inline constexpr std::string_view projection_prefixes[] = {"bal/",  "billing/", "binv/", "book/",    "bpay/",
-                                                           "day/",  "entry/",   "hexp/", "hold/",    "map/",
-                                                           "mon/",  "refused/", "stmt/", "tb/",      "ver/"};
+inline constexpr std::string_view projection_prefixes[] = {"approval/", "bal/", "billing/", "binv/",    "book/",
+                                                           "bpay/",     "day/", "entry/",   "hexp/",    "hold/",
+                                                           "map/",      "mon/", "refused/", "secauth/", "stmt/",
+                                                           "tb/",       "ver/"};
 inline constexpr std::string_view bookkeeping_prefixes[] = {"pos/", "stop/"};
 
 // Posted movements per account with effective dates in [from, to] (empty: unbounded), summed in

@@ -122,6 +122,65 @@ TEST_CASE("HTTP API: event browser, DLQ list/show/resubmit, status, exceptions, 
         CHECK(metrics->body.find("daybook_store_block_cache_usage_bytes") != std::string::npos);
     }
 
+    SECTION("four eyes over HTTP: a held posting is listed, refused to its submitter, approved by another person") {
+        auto ivan = bearer(token_for(tokens, "ivan", "submitter"));
+        const std::string realm =
+            R"({"commands":[{"command_id":"s-1","grant_role":{"realm":"security","actor":"alice","role":"security_admin","book_id":"*"}},)"
+            R"({"command_id":"s-2","define_role":{"realm":"security","role":"approver","may_approve":["post_entry"]}},)"
+            R"({"command_id":"s-3","grant_role":{"realm":"security","actor":"ivan","role":"approver","book_id":"ops"}},)"
+            R"({"command_id":"s-4","set_approval_policy":{"realm":"security","command":"post_entry","book_id":"ops","currency":"EUR","above_minor":"500","expires_after_s":600}}]})";
+        auto set = http.Post("/v1/commands?wait_ms=20000", submitter, realm, "application/json");
+        REQUIRE(set);
+        INFO(set->body);
+        REQUIRE(set->body.find("REJECTED") == std::string::npos);
+        // Until the policy's copy reaches the book's partition, postings of 7.00 EUR go through.
+        std::string held_id;
+        for (int i = 0; i < 100 && held_id.empty(); ++i) {
+            auto id = "h-" + std::to_string(i);
+            auto r = http.Post("/v1/commands?wait_ms=20000", submitter, entry_body(id, "H" + std::to_string(i)), "application/json");
+            REQUIRE(r);
+            if (r->body.find("OUTCOME_STATUS_PENDING_APPROVAL") != std::string::npos) held_id = id;
+            else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        REQUIRE(!held_id.empty());
+        std::string approvals;
+        for (int i = 0; i < 100 && approvals.find(held_id) == std::string::npos; ++i) {
+            approvals = http.Get("/v1/approvals", reader)->body;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        INFO(approvals);
+        CHECK(field(approvals, "requested_by") == "alice");
+        CHECK(field(approvals, "command_name") == "post_entry");
+        const auto fingerprint = field(approvals, "fingerprint");
+        auto approve = [&](const std::string& id) {
+            return R"({"command_id":")" + id + R"(","approve_command":{"routing_key":"ops","command_id":")" + held_id +
+                   R"(","fingerprint":")" + fingerprint + R"("}})";
+        };
+        auto self = http.Post("/v1/commands?wait_ms=20000", submitter, approve("ap-1"), "application/json");
+        REQUIRE(self);
+        CHECK(field(self->body, "code_name") == "self_approval");
+        auto approved = http.Post("/v1/commands?wait_ms=20000", ivan, approve("ap-2"), "application/json");
+        REQUIRE(approved);
+        INFO(approved->body);
+        CHECK(field(approved->body, "status") == "OUTCOME_STATUS_ACCEPTED");
+        auto entry_id = "H" + held_id.substr(2);
+        std::string entry;
+        for (int i = 0; i < 100; ++i) {
+            auto r = http.Get("/v1/books/ops/entries/" + entry_id + "?min_token=" + field(approved->body, "token"), reader);
+            if (r && r->status == 200) {
+                entry = r->body;
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        INFO(entry);
+        CHECK(entry.find("\"ivan\"") != std::string::npos);  // the approver, on the entry's event
+        auto security = http.Get("/v1/security", reader);
+        REQUIRE(security);
+        CHECK(security->body.find("\"actor\":\"ivan\"") != std::string::npos);
+        CHECK(security->body.find("\"duty_conflicts\":[]") != std::string::npos);
+    }
+
     SECTION("the dashboard and the OpenAPI document are served without a token") {
         auto index = http.Get("/");
         REQUIRE(index);
