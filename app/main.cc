@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
         c->add_option("--kafka", o.kafka_properties, "Kafka client property name=value (security.protocol, sasl.*, ssl.*, client.id)")->envname("DAYBOOK_KAFKA");
         c->add_option("--session-timeout-ms", o.kafka.session_timeout_ms, "consumer group session timeout")->envname("DAYBOOK_SESSION_TIMEOUT_MS")->capture_default_str();
         c->add_option("--transaction-timeout-ms", o.kafka.transaction_timeout_ms, "Kafka transaction timeout")->envname("DAYBOOK_TRANSACTION_TIMEOUT_MS")->capture_default_str();
+        c->add_flag("--development", o.development, "allow an unauthenticated (PLAINTEXT) Kafka connection")->envname("DAYBOOK_DEVELOPMENT");
         c->add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->envname("DAYBOOK_LOG_LEVEL")->capture_default_str();
     };
 
@@ -232,6 +233,17 @@ int main(int argc, char** argv) {
     t_revoke->add_option("--file", tokens_args.file, "tokens file")->required();
     t_revoke->add_option("--actor", tokens_args.actor)->required();
 
+    daybook::app::security_args security_args;
+    auto* security = app.add_subcommand("security", "Kafka ACLs for Daybook's roles");
+    security->require_subcommand(1);
+    auto* s_apply = security->add_subcommand("apply", "create the ACLs each role needs, and deny deleting or reconfiguring the events topic (as a super user)");
+    common(s_apply);
+    s_apply->add_option("--gateway-principal", security_args.gateway, "HTTP gateway and submit")->capture_default_str();
+    s_apply->add_option("--processor-principal", security_args.processor)->capture_default_str();
+    s_apply->add_option("--managers-principal", security_args.managers, "the process managers (role billing)")->capture_default_str();
+    s_apply->add_option("--projector-principal", security_args.projector)->capture_default_str();
+    s_apply->add_option("--auditor-principal", security_args.auditor)->capture_default_str();
+
     CLI11_PARSE(app, argc, argv);
 
     if (auto valid = daybook::app::validate(o); !valid) {
@@ -240,6 +252,7 @@ int main(int argc, char** argv) {
     }
     if (create->parsed()) return daybook::app::run_topics_create(o);
     if (serve->parsed()) return daybook::app::run_serve(o, roles);
+    if (s_apply->parsed()) return daybook::app::run_security(o, security_args);
     if (submit->parsed()) return daybook::app::run_submit(o, submit_args);
     if (status->parsed()) return daybook::app::run_status(o, status_format);
     if (exp->parsed()) return daybook::app::run_export(o, export_args);

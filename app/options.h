@@ -35,6 +35,9 @@ struct options {
     std::string log_level = "info";
     // Kafka pass-through properties as given (name=value).
     std::vector<std::string> kafka_properties;
+    // Development: let `serve` talk to Kafka without authentication (a PLAINTEXT local broker).
+    // Off: serve refuses unless security.protocol is SASL_SSL, or SSL with a client certificate.
+    bool development = false;
 
     std::string processor_store() const { return data_dir + "/processor-" + processor.instance; }
     std::string projector_store() const { return data_dir + "/projector-" + processor.instance; }
@@ -110,5 +113,16 @@ struct tokens_args {
     std::string file, actor, role = "reader";
 };
 int run_tokens(const tokens_args& a);
+// Kafka principals of the roles, for `daybook security apply` (app/security.cc).
+struct security_args {
+    std::string gateway = "User:daybook-gateway";
+    std::string processor = "User:daybook-processor";
+    std::string managers = "User:daybook-managers";
+    std::string projector = "User:daybook-projector";
+    std::string auditor = "User:daybook-auditor";
+};
+int run_security(const options& o, const security_args& a);
+// Why these Kafka settings leave the log open to anyone who can reach the broker, or "".
+std::string kafka_openness(const consumers::kafka_settings& kafka);
 
 }  // namespace daybook::app

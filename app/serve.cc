@@ -1,3 +1,4 @@
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -29,6 +30,20 @@ int run_topics_create(const options& o) {
     return 0;
 }
 
+std::string kafka_openness(const consumers::kafka_settings& kafka) {
+    auto get = [&](const char* k) {
+        auto it = kafka.passthrough.find(k);
+        return it == kafka.passthrough.end() ? std::string() : it->second;
+    };
+    std::string protocol = get("security.protocol");
+    for (auto& ch : protocol) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (protocol == "SASL_SSL") return "";
+    if (protocol == "SSL" && !get("ssl.certificate.location").empty()) return "";
+    if (protocol.empty() || protocol == "PLAINTEXT") return "Kafka is reached without authentication (security.protocol=PLAINTEXT)";
+    if (protocol == "SASL_PLAINTEXT") return "Kafka credentials would cross the network in clear (SASL_PLAINTEXT)";
+    return "security.protocol=SSL without a client certificate authenticates nobody";
+}
+
 int run_serve(const options& o, const std::string& roles) {
     bool with_processor = roles.find("processor") != std::string::npos;
     bool with_projector = roles.find("projector") != std::string::npos;
@@ -39,6 +54,16 @@ int run_serve(const options& o, const std::string& roles) {
     if (!with_processor && !with_projector && !with_billing) {
         std::fprintf(stderr, "daybook serve: --roles must name processor, projector and/or billing\n");
         return 2;
+    }
+    if (auto open = kafka_openness(o.kafka); !open.empty()) {
+        if (!o.development) {
+            std::fprintf(stderr,
+                         "daybook serve: refusing to run wide open: %s. Connect with SASL_SSL (--kafka security.protocol=SASL_SSL "
+                         "--kafka sasl.mechanisms=... --kafka sasl.username=... --kafka sasl.password=... --kafka ssl.ca.location=...), "
+                         "or pass --development (DAYBOOK_DEVELOPMENT=true) for a local broker\n",
+                         open.c_str());
+            return 2;
+        }
     }
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);

@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
         std::string log = out_dir + "/w1-serve.log";
         std::freopen(log.c_str(), "w", stderr);
         std::freopen(log.c_str(), "a", stdout);
-        ::execl(daybook_bin.c_str(), daybook_bin.c_str(), "serve", "--roles", "processor,projector", "--brokers",
+        ::execl(daybook_bin.c_str(), daybook_bin.c_str(), "serve", "--development", "--roles", "processor,projector", "--brokers",
                 kafka.brokers.c_str(), "--topic-prefix", w1.prefix.c_str(), "--data-dir", data.c_str(), "--instance",
                 ("bench-" + stamp).c_str(), "--group", ("bench-" + stamp).c_str(), nullptr);
         ::_exit(127);

@@ -64,7 +64,10 @@ const test_env& test_env::get() {
     return env;
 }
 
-own_broker::own_broker(int port, const std::string& data_dir) : port_(port), data_dir_(data_dir) { start(); }
+own_broker::own_broker(int port, const std::string& data_dir, const std::string& security_dir)
+    : port_(port), data_dir_(data_dir), security_dir_(security_dir) {
+    start();
+}
 
 own_broker::~own_broker() { run("reset"); }
 
@@ -78,16 +81,20 @@ int own_broker::run(const std::string& command, bool sigkill) {
     std::vector<std::string> env{"KAFKA_PORT=" + std::to_string(port_), "KAFKA_CONTROLLER_PORT=" + std::to_string(port_ + 1),
                                  "KAFKA_DATA_DIR=" + data_dir_};
     if (sigkill) env.push_back("KAFKA_SIGKILL=1");
+    if (!security_dir_.empty()) env.push_back("KAFKA_SECURITY_DIR=" + security_dir_);
     pid_t pid = spawn({test_env::get().source_dir + "/scripts/kafka-local", command}, env, data_dir_ + ".control.log");
     int status = 0;
     ::waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-sandbox::sandbox(const std::string& name, int partitions_, const std::string& brokers) : partitions(partitions_) {
+sandbox::sandbox(const std::string& name, int partitions_, const std::string& brokers,
+                 const std::map<std::string, std::string>& passthrough)
+    : partitions(partitions_) {
     const auto& env = test_env::get();
     auto suffix = random_suffix();
     kafka.brokers = brokers.empty() ? env.brokers : brokers;
+    kafka.passthrough = passthrough;
     kafka.session_timeout_ms = 6000;
     kafka.transaction_timeout_ms = 10000;
     kafka.reconnect_backoff_max_ms = 500;
@@ -134,9 +141,14 @@ sandbox::~sandbox() {
 }
 
 std::vector<std::string> sandbox::common_args(const std::string& data_dir, const std::string& instance) const {
-    return {"--brokers", kafka.brokers, "--topic-prefix", topics.prefix, "--data-dir", data_dir,
-            "--instance", instance, "--group", group, "--session-timeout-ms", "6000",
-            "--transaction-timeout-ms", "10000"};
+    std::vector<std::string> out{"--brokers", kafka.brokers, "--topic-prefix", topics.prefix, "--data-dir", data_dir,
+                                 "--instance", instance, "--group", group, "--session-timeout-ms", "6000",
+                                 "--transaction-timeout-ms", "10000"};
+    for (const auto& [k, v] : kafka.passthrough) {
+        out.push_back("--kafka");
+        out.push_back(k + "=" + v);
+    }
+    return out;
 }
 
 serve_process::serve_process(const sandbox& box, const std::string& instance, const std::string& data_dir,

@@ -33,7 +33,8 @@ struct test_env {
 // directory, controlled through scripts/kafka-local by PID. Stopped and wiped at the end.
 class own_broker {
 public:
-    own_broker(int port, const std::string& data_dir);
+    // security_dir: a locked-down broker (scripts/kafka-local, KAFKA_SECURITY_DIR).
+    own_broker(int port, const std::string& data_dir, const std::string& security_dir = "");
     ~own_broker();
     void start();
     void stop(bool sigkill = false);
@@ -43,12 +44,16 @@ private:
     int run(const std::string& command, bool sigkill = false);
     int port_;
     std::string data_dir_;
+    std::string security_dir_;
 };
 
 // A test's own topics, group, instance ids and temporary directory, removed at the end.
 class sandbox {
 public:
-    explicit sandbox(const std::string& name, int partitions = 3, const std::string& brokers = "");
+    // passthrough: Kafka client properties (a locked-down broker's credentials); topics are
+    // created with them.
+    explicit sandbox(const std::string& name, int partitions = 3, const std::string& brokers = "",
+                     const std::map<std::string, std::string>& passthrough = {});
     ~sandbox();
     consumers::kafka_settings kafka;
     consumers::topic_names topics;
