@@ -241,16 +241,27 @@ std::string amounts_text(const command_facts& facts) {
 
 bool is_command(const v1::CommandEnvelope& c) {
     auto n = static_cast<int>(c.payload_case());
-    return n >= 300 && n < 320;
+    return n >= 300 && n <= 330;
 }
 
 bool is_event(const v1::EventEnvelope& e) {
     auto n = static_cast<int>(e.payload_case());
-    return n >= 300 && n < 330;
+    return n >= 300 && n <= 330;
 }
 
 result<std::vector<v1::EventEnvelope>> decide(const v1::CommandEnvelope& cmd, const keyed_state& state, const decide_context& ctx) {
     if (cmd.has_replicate_security()) return decide_copy(cmd.replicate_security(), state);
+    if (cmd.has_record_erasure()) {
+        const auto& r = cmd.record_erasure();
+        if (r.subject().empty() || r.subject().size() > 2 * limits::id_bytes_max + 1)
+            return reject(rejection_code::subject_invalid, "record_erasure.subject", "subject is \"<book>/<counterparty id>\"");
+        v1::EventEnvelope e;
+        e.set_stream_id("privacy/" + r.subject());
+        e.set_effective_date(utc_date(ctx.now_ms));
+        e.mutable_subject_erased()->set_subject(r.subject());
+        e.mutable_subject_erased()->set_reason(r.reason().substr(0, limits::memo_bytes_max));
+        return std::vector{e};
+    }
     auto out = decide_realm(cmd, state, ctx);
     if (out)
         for (auto& e : *out) e.set_effective_date(utc_date(ctx.now_ms));
@@ -327,7 +338,8 @@ std::uint64_t version(const keyed_state& state) { return version_of(state, copy_
 bool enforced(const keyed_state& state) { return state.get(std::string(copy_view) + "enforced").has_value(); }
 
 std::optional<rejection> authorize(const keyed_state& state, const v1::CommandEnvelope& cmd, const command_facts& facts) {
-    if (is_command(cmd) || cmd.has_approve_command() || !enforced(state)) return std::nullopt;
+    const bool realm_command = is_command(cmd) && !cmd.has_record_erasure();  // the realm checks its own admins
+    if (realm_command || cmd.has_approve_command() || !enforced(state)) return std::nullopt;
     auto roles = roles_of(state, cmd.actor(), facts.book);
     bool named = false;  // some role names the command, but not for this amount
     for (const auto& role : roles)

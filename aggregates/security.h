@@ -58,7 +58,10 @@ namespace daybook::aggregates::security {
 inline constexpr const char* realm = "security";
 inline constexpr const char* admin_role = "security_admin";
 
-// Security commands (define_role ... set_permissions_enforced, replicate_security) and events.
+// Security commands (define_role ... set_permissions_enforced, replicate_security,
+// record_erasure) and events. record_erasure only records that a data subject's key was deleted
+// (consumers/keystore.h): subject_erased, stream "privacy/<subject>"; an actor needs a role for it
+// like for any command.
 bool is_command(const v1::CommandEnvelope& command);
 bool is_event(const v1::EventEnvelope& event);
 result<std::vector<v1::EventEnvelope>> decide(const v1::CommandEnvelope& command, const events::keyed_state& state,

@@ -16,6 +16,7 @@
 #include "api/assets.h"
 #include "aggregates/billing.h"
 #include "aggregates/security.h"
+#include "consumers/keystore.h"
 #include "aggregates/validation.h"
 #include "api/tokens.h"
 #include "consumers/log_reader.h"
@@ -476,6 +477,12 @@ struct server::impl {
     void get_counterparties(const httplib::Request& req, httplib::Response& res) {
         if (!dates_valid(req, res, {"as_of"})) return;
         auto list = projections::counterparties(projection, req.matches[1], req.get_param_value("as_of"));
+        // Names are personal data, sealed in the log: shown opened, or "[erased]".
+        auto keys = consumers::keystore::open(opts.keystore_dir, opts.master_key_file, false);
+        for (auto& c : list) {
+            c.set_name(consumers::readable_name(c, keys ? &*keys : nullptr));
+            c.clear_name_sealed();
+        }
         res.set_content("{\"counterparties\":" + json_list(list) + "}", "application/json");
     }
 

@@ -60,6 +60,8 @@ struct api_options {
     // Development only: serve the dashboard files from this directory instead of the copies
     // built into the binary (DAYBOOK_DASHBOARD_DIR). Default: empty.
     std::string dashboard_dir;
+    // The key store of personal data (consumers/keystore.h), to show sealed names.
+    std::string keystore_dir, master_key_file;
 };
 
 // A route the server registers (method, OpenAPI path): what api/openapi.json must describe.

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
         c->add_option("--kafka", o.kafka_properties, "Kafka client property name=value (security.protocol, sasl.*, ssl.*, client.id)")->envname("DAYBOOK_KAFKA");
         c->add_option("--session-timeout-ms", o.kafka.session_timeout_ms, "consumer group session timeout")->envname("DAYBOOK_SESSION_TIMEOUT_MS")->capture_default_str();
         c->add_option("--transaction-timeout-ms", o.kafka.transaction_timeout_ms, "Kafka transaction timeout")->envname("DAYBOOK_TRANSACTION_TIMEOUT_MS")->capture_default_str();
+        c->add_option("--keystore", o.keystore_dir, "directory of the personal-data keys (default: <data dir>/keystore)")->envname("DAYBOOK_KEYSTORE");
+        c->add_option("--master-key-file", o.master_key_file, "master key of the key store, 64 hex characters, made when missing (default: <data dir>/master.key)")->envname("DAYBOOK_MASTER_KEY_FILE");
         c->add_flag("--development", o.development, "allow an unauthenticated (PLAINTEXT) Kafka connection")->envname("DAYBOOK_DEVELOPMENT");
         c->add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->envname("DAYBOOK_LOG_LEVEL")->capture_default_str();
     };
@@ -244,6 +246,14 @@ int main(int argc, char** argv) {
     s_apply->add_option("--projector-principal", security_args.projector)->capture_default_str();
     s_apply->add_option("--auditor-principal", security_args.auditor)->capture_default_str();
 
+    std::string erase_subject, erase_reason;
+    auto* privacy = app.add_subcommand("privacy", "personal data: erase a data subject (crypto-shredding)");
+    privacy->require_subcommand(1);
+    auto* p_erase = privacy->add_subcommand("erase", "delete the subject's key, so its personal data in the log can never be read again, and record that");
+    common(p_erase);
+    p_erase->add_option("--subject", erase_subject, "the data subject, e.g. <book>/<counterparty id>")->required();
+    p_erase->add_option("--reason", erase_reason, "why (recorded)");
+
     CLI11_PARSE(app, argc, argv);
 
     if (auto valid = daybook::app::validate(o); !valid) {
@@ -253,6 +263,7 @@ int main(int argc, char** argv) {
     if (create->parsed()) return daybook::app::run_topics_create(o);
     if (serve->parsed()) return daybook::app::run_serve(o, roles);
     if (s_apply->parsed()) return daybook::app::run_security(o, security_args);
+    if (p_erase->parsed()) return daybook::app::run_privacy_erase(o, erase_subject, erase_reason);
     if (submit->parsed()) return daybook::app::run_submit(o, submit_args);
     if (status->parsed()) return daybook::app::run_status(o, status_format);
     if (exp->parsed()) return daybook::app::run_export(o, export_args);

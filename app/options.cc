@@ -27,6 +27,12 @@ result<ok_t, std::string> validate(options& o) {
     if (o.processor.instance.empty()) return std::string("--instance must not be empty");
     if (o.scheduler.interval_ms < 10 || o.scheduler.interval_ms > 3'600'000)
         return std::string("--scheduler-interval-ms must be 10..3600000");
+    if (o.keystore_dir.empty()) o.keystore_dir = o.data_dir + "/keystore";
+    if (o.master_key_file.empty()) o.master_key_file = o.data_dir + "/master.key";
+    o.processor.keystore_dir = o.keystore_dir;
+    o.processor.master_key_file = o.master_key_file;
+    o.http.keystore_dir = o.keystore_dir;
+    o.http.master_key_file = o.master_key_file;
     return ok;
 }
 

@@ -35,6 +35,10 @@ struct options {
     std::string log_level = "info";
     // Kafka pass-through properties as given (name=value).
     std::vector<std::string> kafka_properties;
+    // The key store of personal data and its master key (consumers/keystore.h). Default:
+    // <data dir>/keystore and <data dir>/master.key (keep the master key elsewhere, or in a KMS,
+    // in production).
+    std::string keystore_dir, master_key_file;
     // Development: let `serve` talk to Kafka without authentication (a PLAINTEXT local broker).
     // Off: serve refuses unless security.protocol is SASL_SSL, or SSL with a client certificate.
     bool development = false;
@@ -122,6 +126,8 @@ struct security_args {
     std::string auditor = "User:daybook-auditor";
 };
 int run_security(const options& o, const security_args& a);
+// `daybook privacy erase`: deletes the subject's key, then records the erasure (record_erasure).
+int run_privacy_erase(const options& o, const std::string& subject, const std::string& reason);
 // Why these Kafka settings leave the log open to anyone who can reach the broker, or "".
 std::string kafka_openness(const consumers::kafka_settings& kafka);
 

@@ -9,6 +9,7 @@
 #include "app/options.h"
 #include "events/codec.h"
 #include "aggregates/security.h"
+#include "consumers/keystore.h"
 #include "aggregates/validation.h"
 #include "projections/billing_projection.h"
 #include "projections/ledger_projection.h"
@@ -174,9 +175,14 @@ int security_report(const projections::store& s, bool json) {
     return conflicts.empty() ? 0 : 1;
 }
 
-int register_list(const projections::store& s, const query_args& a, bool json) {
+int register_list(const options& o, const projections::store& s, const query_args& a, bool json) {
     if (a.what == "counterparties") {
         auto list = projections::counterparties(s, a.book, a.as_of);
+        auto keys = consumers::keystore::open(o.keystore_dir, o.master_key_file, false);  // names are sealed personal data
+        for (auto& c : list) {
+            c.set_name(consumers::readable_name(c, keys ? &*keys : nullptr));
+            c.clear_name_sealed();
+        }
         if (!json) std::printf("%-20s %-32s %-8s %-8s %-7s %s\n", "counterparty", "name", "customer", "supplier", "blocked", "from");
         for (const auto& c : list) {
             if (json) std::printf("%s\n", json_of(c).c_str());
@@ -396,7 +402,7 @@ int run_query(const options& o, const query_args& a) {
     } else if (a.what == "security") {
         return security_report(store, json);
     } else if (a.what == "counterparties" || a.what == "tax-codes") {
-        return register_list(store, a, json);
+        return register_list(o, store, a, json);
     } else if (a.what == "reconcile") {
         return reconcile(store, a, json);
     } else if (a.what == "holds") {

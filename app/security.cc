@@ -15,6 +15,7 @@
 #include <cstdio>
 
 #include "app/options.h"
+#include "consumers/keystore.h"
 
 namespace daybook::app {
 namespace {
@@ -144,6 +145,28 @@ int run_security(const options& o, const security_args& a) {
         for (const auto& line : transactional_grants(o, a)) std::printf("kafka-acls: %s\n", line.c_str());
     }
     return status;
+}
+
+int run_privacy_erase(const options& o, const std::string& subject, const std::string& reason) {
+    auto keys = consumers::keystore::open(o.keystore_dir, o.master_key_file, false);
+    if (!keys) {
+        std::fprintf(stderr, "daybook privacy erase: %s (--keystore, --master-key-file)\n", keys.error().c_str());
+        return 2;
+    }
+    const bool had_key = keys->existing_key(subject).has_value();
+    if (had_key && !keys->erase(subject)) {
+        std::fprintf(stderr, "daybook privacy erase: cannot delete the key of %s\n", subject.c_str());
+        return 2;
+    }
+    std::fprintf(stderr, "daybook privacy erase: %s\n",
+                 had_key ? "key deleted: the subject's personal data in the log can no longer be read"
+                         : "no key (never stored, or erased before); recording the erasure");
+    v1::CommandEnvelope c;
+    c.set_command_id("erase");  // routed by the subject: one erasure record per subject
+    c.mutable_record_erasure()->set_subject(subject);
+    c.mutable_record_erasure()->set_reason(reason);
+    submit_args a;
+    return submit_envelopes(o, {c}, a);
 }
 
 }  // namespace daybook::app

@@ -1,5 +1,7 @@
 #include "consumers/processor.h"
 
+#include "consumers/keystore.h"
+
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -72,6 +74,7 @@ struct processor::impl {
     processor_options opts;
     projections::store& store;
     std::shared_ptr<spdlog::logger> log;
+    std::optional<keystore> keys;  // personal data is sealed with it before append
     processor_stats& stats;
 
     struct part {
@@ -150,6 +153,9 @@ struct processor::impl {
     // ---- Set-up ---------------------------------------------------------------------------
 
     result<ok_t, std::string> start() {
+        auto opened = keystore::open(opts.keystore_dir, opts.master_key_file);
+        if (!opened) return opened.error();
+        keys = std::move(*opened);
         auto check = check_topics(kafka, topics);
         if (!check) return check.error();
         partitions = check->partitions;
@@ -407,6 +413,9 @@ struct processor::impl {
     // Seals envelopes as the next records of partition p, produces them and applies them to
     // the state. Returns false (and changes nothing) when a record would be too large.
     bool append(std::int32_t p, part& pt, std::vector<v1::EventEnvelope>& envs, const std::string& key) {
+        // Personal data never reaches the log in clear (consumers/keystore.h).
+        for (auto& env : envs)
+            if (!seal_personal_data(env, *keys)) std::abort();  // no key could be made: a broken key store must stop us
         std::vector<events::sealed_record> sealed;
         auto seq = pt.pos.seq();
         auto head = pt.pos.head().empty() ? events::genesis_hash() : pt.pos.head();

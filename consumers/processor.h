@@ -42,6 +42,11 @@ struct processor_options {
     std::size_t batch_commands_max = 5000;
     // Written into every event's software_version.
     std::string software_version = "daybook 0.1.0";
+    // Key store of personal data (consumers/keystore.h): personal fields of events are sealed
+    // with their subject's key before they are appended. Set by `serve` (--keystore,
+    // --master-key-file); empty: <store dir>/../keystore and master.key are not guessed, the
+    // processor refuses to start.
+    std::string keystore_dir, master_key_file;
     // Test-only fault hooks (0 = off): every Nth commit is reported as timed out, either after it
     // really committed or without committing at all. Both must end in drop-recreate-restore with
     // nothing lost or doubled.

@@ -167,6 +167,7 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
         case E::kSetPermissionsEnforced:
         case E::kReplicateSecurity:
         case E::kApproveCommand:
+        case E::kRecordErasure:
         case E::kReceivePayment:
         case E::kAllocatePayment:
         case E::kConfirmAllocation:
@@ -269,6 +270,7 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
         case E::kSecurityReplicated:
         case E::kApprovalRequested:
         case E::kApprovalResolved:
+        case E::kSubjectErased:
         case E::kPaymentRecorded:
         case E::kAllocationRequested:
         case E::kAllocationConfirmed:

@@ -143,6 +143,7 @@ std::string_view name_of(rejection_code code) {
         DAYBOOK_CODE(grant_not_found)
         DAYBOOK_CODE(approval_policy_invalid)
         DAYBOOK_CODE(security_version_invalid)
+        DAYBOOK_CODE(subject_invalid)
 #undef DAYBOOK_CODE
     }
     return "unknown_code";

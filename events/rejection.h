@@ -159,7 +159,8 @@ enum class rejection_code : std::uint16_t {
     grant_not_found = 3012,                 // revoking a grant that does not exist
     approval_policy_invalid = 3013,         // policy's command, currency, threshold or window malformed
     security_version_invalid = 3014,        // a replicated change out of order
-    // Next free code: 3015.
+    subject_invalid = 3015,                 // record_erasure without a data subject
+    // Next free code: 3016.
 };
 
 // The stable snake_case name of a code, as shown to users and stored beside the number.

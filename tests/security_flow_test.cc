@@ -129,3 +129,49 @@ TEST_CASE("permissions reach every partition; a held posting survives a processo
     CHECK(copies == 7 * 3);  // every change, once in every partition
     std::printf("security flow: partitions=3 realm_changes=7 copies=%d probes=%d held=1 approved_by=anna\n", copies, probes);
 }
+
+TEST_CASE("personal data is sealed in the log, readable until its subject is erased, and the chain still verifies",
+          "[integration][privacy]") {
+    sandbox box("privacy", 3);
+    auto data = box.dir + "/data";
+    serve_process serve(box, "a", data, {"--roles", "processor,projector"});
+    client c(box);
+    auto reg = as("alice", "reg-1",
+                  R"({"register_counterparty":{"book_id":"pv","counterparty_id":"jane","name":"Jane Doe Consulting","customer":true,"effective_from":"2026-01-01"}})");
+    auto out = c.submit({reg});
+    REQUIRE(out.count("reg-1"));
+    REQUIRE(out["reg-1"].status() == v1::OUTCOME_STATUS_ACCEPTED);
+    auto with = [&](std::vector<std::string> args) {
+        for (auto& a : box.common_args(data, "a")) args.push_back(a);
+        return run_daybook(args);
+    };
+    auto names = [&](const std::string& token) {
+        return with({"query", "counterparties", "--book", "pv", "--format", "json", "--token", token}).second;
+    };
+    auto before = names(events::token_of(out["reg-1"]));
+    INFO(before);
+    CHECK(before.find("\"name\":\"Jane Doe Consulting\"") != std::string::npos);
+
+    auto [erased, erase_out] = with({"privacy", "erase", "--subject", "pv/jane", "--reason", "art. 17 request 2026-114"});
+    INFO(erase_out);
+    CHECK(erased == 0);
+    auto after = names(events::token_of(out["reg-1"]));
+    INFO(after);
+    CHECK(after.find("\"name\":\"[erased]\"") != std::string::npos);
+    CHECK(after.find("Jane") == std::string::npos);
+    serve.terminate();
+
+    auto audit = audit_events(box);
+    CHECK(audit.problems.empty());  // the chain still verifies: the sealed bytes never changed
+    bool sealed = false, recorded = false, clear = false;
+    for (const auto& e : audit.envelopes) {
+        clear |= e.SerializeAsString().find("Jane Doe") != std::string::npos;
+        sealed |= e.has_counterparty_registered() && !e.counterparty_registered().name_sealed().empty();
+        recorded |= e.has_subject_erased() && e.subject_erased().subject() == "pv/jane";
+    }
+    CHECK(sealed);
+    CHECK(recorded);
+    CHECK_FALSE(clear);  // the name never entered the log in clear
+    std::printf("privacy: sealed=%s erased=%s plaintext_in_log=%s chain_problems=%zu\n", sealed ? "true" : "false",
+                recorded ? "true" : "false", clear ? "true" : "false", audit.problems.size());
+}
