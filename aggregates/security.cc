@@ -241,16 +241,29 @@ std::string amounts_text(const command_facts& facts) {
 
 bool is_command(const v1::CommandEnvelope& c) {
     auto n = static_cast<int>(c.payload_case());
-    return n >= 300 && n <= 330;
+    return n >= 300 && n <= 331;
 }
 
 bool is_event(const v1::EventEnvelope& e) {
     auto n = static_cast<int>(e.payload_case());
-    return n >= 300 && n <= 330;
+    return n >= 300 && n <= 331;
 }
 
 result<std::vector<v1::EventEnvelope>> decide(const v1::CommandEnvelope& cmd, const keyed_state& state, const decide_context& ctx) {
     if (cmd.has_replicate_security()) return decide_copy(cmd.replicate_security(), state);
+    if (cmd.has_record_access()) {
+        const auto& r = cmd.record_access();
+        if (r.reader() != ctx.actor)
+            return reject(rejection_code::actor_invalid, "record_access.reader", "a read is recorded by the gateway for its own actor");
+        v1::EventEnvelope e;
+        e.set_stream_id("access/" + r.reader());
+        e.set_effective_date(utc_date(ctx.now_ms));
+        auto* a = e.mutable_access_recorded();
+        a->set_reader(r.reader());
+        a->set_what(r.what().substr(0, limits::memo_bytes_max));
+        a->set_book_id(r.book_id());
+        return std::vector{e};
+    }
     if (cmd.has_record_erasure()) {
         const auto& r = cmd.record_erasure();
         if (r.subject().empty() || r.subject().size() > 2 * limits::id_bytes_max + 1)
@@ -338,7 +351,7 @@ std::uint64_t version(const keyed_state& state) { return version_of(state, copy_
 bool enforced(const keyed_state& state) { return state.get(std::string(copy_view) + "enforced").has_value(); }
 
 std::optional<rejection> authorize(const keyed_state& state, const v1::CommandEnvelope& cmd, const command_facts& facts) {
-    const bool realm_command = is_command(cmd) && !cmd.has_record_erasure();  // the realm checks its own admins
+    const bool realm_command = is_command(cmd) && !cmd.has_record_erasure() && !cmd.has_record_access();  // the realm checks its own admins
     if (realm_command || cmd.has_approve_command() || !enforced(state)) return std::nullopt;
     auto roles = roles_of(state, cmd.actor(), facts.book);
     bool named = false;  // some role names the command, but not for this amount

@@ -59,9 +59,11 @@ inline constexpr const char* realm = "security";
 inline constexpr const char* admin_role = "security_admin";
 
 // Security commands (define_role ... set_permissions_enforced, replicate_security,
-// record_erasure) and events. record_erasure only records that a data subject's key was deleted
-// (consumers/keystore.h): subject_erased, stream "privacy/<subject>"; an actor needs a role for it
-// like for any command.
+// record_erasure, record_access) and events. record_erasure only records that a data subject's
+// key was deleted (consumers/keystore.h): subject_erased, stream "privacy/<subject>".
+// record_access records a read of personal data (access_recorded, stream "access/<reader>"); the
+// HTTP gateway submits it before it answers such a read and refuses the read when it is refused.
+// Both need a role like any command (when permissions are enforced).
 bool is_command(const v1::CommandEnvelope& command);
 bool is_event(const v1::EventEnvelope& event);
 result<std::vector<v1::EventEnvelope>> decide(const v1::CommandEnvelope& command, const events::keyed_state& state,

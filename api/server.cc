@@ -9,6 +9,7 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -474,8 +475,49 @@ struct server::impl {
         res.set_content(json_of(*inv), "application/json");
     }
 
+    // A read of personal data is first recorded in the log as its reader (record_access,
+    // aggregates/security.h); a read the processor refuses (no role for it, when permissions are
+    // enforced) gets 403, one it cannot record in time 503: nothing personal leaves unrecorded.
+    bool record_read(const httplib::Request& req, httplib::Response& res, const std::string& what, const std::string& book) {
+        auto who = authorize(req, res, role::reader);
+        if (!who) return false;
+        static std::atomic<std::uint64_t> reads{std::random_device{}()};
+        v1::CommandEnvelope c;
+        c.set_command_id("read/" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      std::chrono::system_clock::now().time_since_epoch()).count()) +
+                         "/" + std::to_string(reads++));
+        c.set_actor(who->actor);
+        c.set_source("api");
+        auto* r = c.mutable_record_access();
+        r->set_reader(who->actor);
+        r->set_what(what);
+        r->set_book_id(book);
+        auto key = events::routing_key_of(c);
+        auto value = events::serialize(c);
+        if (auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topics.commands().c_str()),
+                                         RD_KAFKA_V_PARTITION(events::partition_for(key, partitions)), RD_KAFKA_V_KEY(key.data(), key.size()),
+                                         RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) {
+            problem(res, 503, "the read could not be recorded", rd_kafka_err2str(err));
+            return false;
+        }
+        rd_kafka_poll(producer.get(), 0);
+        auto outcomes = hub->wait({c.command_id()}, clock::now() + std::chrono::seconds(10));
+        auto it = outcomes.find(c.command_id());
+        if (it == outcomes.end()) {
+            res.set_header("Retry-After", "1");
+            problem(res, 503, "the read could not be recorded", "personal data is shown only after the read is recorded in the log");
+            return false;
+        }
+        if (it->second.status() != v1::OUTCOME_STATUS_ACCEPTED) {
+            problem(res, 403, "not permitted", it->second.code_name() + ": " + it->second.detail());
+            return false;
+        }
+        return true;
+    }
+
     void get_counterparties(const httplib::Request& req, httplib::Response& res) {
         if (!dates_valid(req, res, {"as_of"})) return;
+        if (!record_read(req, res, "counterparties of book " + std::string(req.matches[1]), req.matches[1])) return;
         auto list = projections::counterparties(projection, req.matches[1], req.get_param_value("as_of"));
         // Names are personal data, sealed in the log: shown opened, or "[erased]".
         auto keys = consumers::keystore::open(opts.keystore_dir, opts.master_key_file, false);

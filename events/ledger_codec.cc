@@ -168,6 +168,7 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
         case E::kReplicateSecurity:
         case E::kApproveCommand:
         case E::kRecordErasure:
+        case E::kRecordAccess:
         case E::kReceivePayment:
         case E::kAllocatePayment:
         case E::kConfirmAllocation:
@@ -271,6 +272,7 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
         case E::kApprovalRequested:
         case E::kApprovalResolved:
         case E::kSubjectErased:
+        case E::kAccessRecorded:
         case E::kPaymentRecorded:
         case E::kAllocationRequested:
         case E::kAllocationConfirmed:

@@ -327,6 +327,12 @@ TEST_CASE("HTTP API: event browser, DLQ list/show/resubmit, status, exceptions, 
         CHECK(http.Get("/v1/books/ops/counterparties?as_of=2025-12-31", reader)->body == "{\"counterparties\":[]}");  // not yet registered
         CHECK(http.Get("/v1/books/ops/counterparties?as_of=someday", reader)->status == 400);
         CHECK(http.Get("/v1/books/ops/tax-codes", reader)->body == "{\"tax_codes\":[]}");
+        // Every read of personal data is in the log, as its reader.
+        auto reads = http.Get("/v1/events?partition=" + std::to_string(events::partition_for("rita", 3)) + "&type=access_recorded", reader);
+        REQUIRE(reads);
+        INFO(reads->body);
+        CHECK(reads->body.find("counterparties of book ops") != std::string::npos);
+        CHECK(reads->body.find("\"reader\":\"rita\"") != std::string::npos);
     }
 
     SECTION("an unreadable command lands in the DLQ, is listed, and is resubmitted corrected by an operator") {
