@@ -7,6 +7,7 @@
 #include <charconv>
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <cstring>
 #include <thread>
 
@@ -75,6 +76,7 @@ struct processor::impl {
     projections::store& store;
     std::shared_ptr<spdlog::logger> log;
     std::optional<keystore> keys;  // personal data is sealed with it before append
+    std::deque<clock::time_point> fenced_at;  // recent producer fencings survived (see run_batch)
     processor_stats& stats;
 
     struct part {
@@ -668,8 +670,21 @@ struct processor::impl {
         }
         switch (commit()) {
             case commit_result::committed: return ok;
-            case commit_result::fenced:
-                return "fenced: another process took over transactional.id=" + transactional_id();
+            case commit_result::fenced: {
+                // A live twin with our instance id would also have taken our static group
+                // membership (FENCED_INSTANCE_ID above, which ends this process). While the
+                // consumer still owns it, a fenced producer is a broker failover's artefact (seen
+                // after a broker SIGKILL while a transaction was open): recreate and restore, at
+                // most 3 times a minute; more is a real clash.
+                auto now = clock::now();
+                while (!fenced_at.empty() && now - fenced_at.front() > std::chrono::minutes(1)) fenced_at.pop_front();
+                fenced_at.push_back(now);
+                if (fenced_at.size() > 3)
+                    return "fenced: another process took over transactional.id=" + transactional_id();
+                log->warn("producer fenced while this process holds its group membership: recreating transactional_id={}",
+                          transactional_id());
+                return recover();
+            }
             case commit_result::failed: return recover();
         }
         return ok;
