@@ -714,6 +714,30 @@ processor::processor(kafka_settings kafka, topic_names topics, processor_options
 
 processor::~processor() = default;
 
-result<ok_t, std::string> processor::run(const std::atomic<bool>& stop) { return impl_->run(stop); }
+// Losing the static group membership is fatal to the consumer. It happens when a twin takes our
+// instance id, and also when our own session expired while the broker was away (a single broker
+// restarting for longer than session.timeout.ms): then the way back is what a process restart
+// does, in process: new clients, restore from the store and the log. At most 3 times a minute; a
+// real twin would go on fencing us, and then this process stops.
+result<ok_t, std::string> processor::run(const std::atomic<bool>& stop) {
+    std::deque<std::chrono::steady_clock::time_point> restarts;
+    for (;;) {
+        auto r = impl_->run(stop);
+        if (r || stop.load() || !r.error().starts_with("consumer fenced")) return r;
+        auto now = std::chrono::steady_clock::now();
+        while (!restarts.empty() && now - restarts.front() > std::chrono::minutes(1)) restarts.pop_front();
+        restarts.push_back(now);
+        if (restarts.size() > 3) return r;
+        auto log = impl_->log;
+        log->warn("group membership lost ({}): starting the processor again from its store", r.error());
+        auto kafka = impl_->kafka;
+        auto topics = impl_->topics;
+        auto options = impl_->opts;
+        auto& store = impl_->store;
+        impl_.reset();  // closes the old clients first
+        impl_ = std::make_unique<impl>(std::move(kafka), std::move(topics), std::move(options), store, log, stats_);
+        stats_.restores++;
+    }
+}
 
 }  // namespace daybook::consumers
