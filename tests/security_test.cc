@@ -418,3 +418,11 @@ TEST_CASE("reads of personal data are recorded as their reader, and need a role 
     CHECK(code_of(p.submit(read("rita"), "rita")) == "not_permitted");  // the gateway then answers 403
     CHECK(p.submit(read("paula"), "paula")[0].has_access_recorded());
 }
+
+TEST_CASE("an erasure is recorded for its subject; one without a subject is refused", "[security][privacy]") {
+    auto p = company();
+    auto erased = p.submit(parse(R"({"record_erasure":{"subject":"acme/jane","reason":"art. 17"}})"), "alice");
+    REQUIRE(erased[0].has_subject_erased());
+    CHECK(erased[0].stream_id() == "privacy/acme/jane");
+    CHECK(code_of(p.submit(parse(R"({"record_erasure":{"subject":""}})"), "alice")) == "subject_invalid");
+}
