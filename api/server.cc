@@ -308,24 +308,10 @@ struct server::impl {
         }
         std::vector<std::string> ids;
         for (const auto& c : commands) {
-            auto key = events::routing_key_of(c);
-            auto value = events::serialize(c);
             ids.push_back(c.command_id());
-            for (;;) {
-                auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topics.commands().c_str()),
-                                             RD_KAFKA_V_PARTITION(events::partition_for(key, partitions)),
-                                             RD_KAFKA_V_KEY(key.data(), key.size()),
-                                             RD_KAFKA_V_VALUE(value.data(), value.size()),
-                                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-                if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                    rd_kafka_poll(producer.get(), 10);
-                    continue;
-                }
-                if (err) {
-                    waiting--;
-                    return problem(res, 503, "cannot submit", rd_kafka_err2str(err));
-                }
-                break;
+            if (auto err = produce_command(c)) {
+                waiting--;
+                return problem(res, 503, "cannot submit", rd_kafka_err2str(err));
             }
         }
         rd_kafka_poll(producer.get(), 0);
@@ -475,6 +461,20 @@ struct server::impl {
         res.set_content(json_of(*inv), "application/json");
     }
 
+    // One command into daybook.commands (key: its routing key, partition: murmur2), waiting out a
+    // full local queue.
+    rd_kafka_resp_err_t produce_command(const v1::CommandEnvelope& c) {
+        auto key = events::routing_key_of(c);
+        auto value = events::serialize(c);
+        for (;;) {
+            auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topics.commands().c_str()),
+                                         RD_KAFKA_V_PARTITION(events::partition_for(key, partitions)), RD_KAFKA_V_KEY(key.data(), key.size()),
+                                         RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return err;
+            rd_kafka_poll(producer.get(), 10);
+        }
+    }
+
     // A read of personal data is first recorded in the log as its reader (record_access,
     // aggregates/security.h); a read the processor refuses (no role for it, when permissions are
     // enforced) gets 403, one it cannot record in time 503: nothing personal leaves unrecorded.
@@ -492,11 +492,7 @@ struct server::impl {
         r->set_reader(who->actor);
         r->set_what(what);
         r->set_book_id(book);
-        auto key = events::routing_key_of(c);
-        auto value = events::serialize(c);
-        if (auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topics.commands().c_str()),
-                                         RD_KAFKA_V_PARTITION(events::partition_for(key, partitions)), RD_KAFKA_V_KEY(key.data(), key.size()),
-                                         RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) {
+        if (auto err = produce_command(c)) {
             problem(res, 503, "the read could not be recorded", rd_kafka_err2str(err));
             return false;
         }
@@ -519,12 +515,7 @@ struct server::impl {
         if (!dates_valid(req, res, {"as_of"})) return;
         if (!record_read(req, res, "counterparties of book " + std::string(req.matches[1]), req.matches[1])) return;
         auto list = projections::counterparties(projection, req.matches[1], req.get_param_value("as_of"));
-        // Names are personal data, sealed in the log: shown opened, or "[erased]".
-        auto keys = consumers::keystore::open(opts.keystore_dir, opts.master_key_file, false);
-        for (auto& c : list) {
-            c.set_name(consumers::readable_name(c, keys ? &*keys : nullptr));
-            c.clear_name_sealed();
-        }
+        consumers::open_names(list, opts.keystore_dir, opts.master_key_file);  // names are sealed personal data
         res.set_content("{\"counterparties\":" + json_list(list) + "}", "application/json");
     }
 

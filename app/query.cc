@@ -178,11 +178,7 @@ int security_report(const projections::store& s, bool json) {
 int register_list(const options& o, const projections::store& s, const query_args& a, bool json) {
     if (a.what == "counterparties") {
         auto list = projections::counterparties(s, a.book, a.as_of);
-        auto keys = consumers::keystore::open(o.keystore_dir, o.master_key_file, false);  // names are sealed personal data
-        for (auto& c : list) {
-            c.set_name(consumers::readable_name(c, keys ? &*keys : nullptr));
-            c.clear_name_sealed();
-        }
+        consumers::open_names(list, o.keystore_dir, o.master_key_file);  // names are sealed personal data
         if (!json) std::printf("%-20s %-32s %-8s %-8s %-7s %s\n", "counterparty", "name", "customer", "supplier", "blocked", "from");
         for (const auto& c : list) {
             if (json) std::printf("%s\n", json_of(c).c_str());

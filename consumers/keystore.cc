@@ -163,3 +163,15 @@ std::string readable_name(const v1::CounterpartyRegistered& c, const keystore* k
 }
 
 }  // namespace daybook::consumers
+
+namespace daybook::consumers {
+
+void open_names(std::vector<v1::CounterpartyRegistered>& list, const std::string& keystore_dir, const std::string& master_key_file) {
+    auto keys = keystore::open(keystore_dir, master_key_file, false);
+    for (auto& c : list) {
+        c.set_name(readable_name(c, keys ? &*keys : nullptr));
+        c.clear_name_sealed();
+    }
+}
+
+}  // namespace daybook::consumers

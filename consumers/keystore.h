@@ -18,6 +18,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daybook.pb.h"
 #include "events/result.h"
@@ -57,5 +58,8 @@ bool seal_personal_data(v1::EventEnvelope& event, const keystore& keys);
 // What a reader shows for a sealed name: the plaintext; "[erased]" when the subject's key is
 // gone; "[sealed]" when the reader has no key store.
 std::string readable_name(const v1::CounterpartyRegistered& c, const keystore* keys);
+// For readers (HTTP, CLI): opens the key store read-only (no master key is ever made here) and
+// replaces every sealed name by readable_name.
+void open_names(std::vector<v1::CounterpartyRegistered>& list, const std::string& keystore_dir, const std::string& master_key_file);
 
 }  // namespace daybook::consumers
