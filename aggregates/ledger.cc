@@ -62,17 +62,47 @@ rejection reject(rejection_code code, std::string field, std::string detail) {
 
 const std::string id_rule = " must be 1-128 printable characters without spaces";
 
-bool in_closed_period(const keyed_state& state, const book_id& book, const std::string& date) {
+// The period lock on a posting dated `date`: a sealed period takes nothing; a closed one takes
+// only a process manager's postings (their cause was in the period: an invoice issued before the
+// close whose entry was still on its way), until it is sealed.
+std::optional<rejection> period_lock(const keyed_state& state, const book_id& book, const std::string& field,
+                                     const std::string& date, const decide_context& ctx) {
     auto b = read<v1::BookState>(state, book_key(book));
-    return b && !b->closed_through().empty() && date <= b->closed_through();
+    if (!b) return std::nullopt;
+    if (!b->sealed_through().empty() && date <= b->sealed_through())
+        return reject(rejection_code::period_sealed, field,
+                      "effective date " + date + " is in a sealed period (sealed through " + b->sealed_through() + " by " +
+                          b->sealed_by() + "); post an adjustment in an open period");
+    if (!b->closed_through().empty() && date <= b->closed_through() && !ctx.process_manager)
+        return reject(rejection_code::period_closed, field,
+                      "effective date " + date + " is in a closed period (closed through " + b->closed_through() + " by " +
+                          b->closed_by() + ")");
+    return std::nullopt;
 }
 
-rejection period_rejection(const keyed_state& state, const book_id& book, const std::string& field,
-                           const std::string& date) {
-    auto b = read<v1::BookState>(state, book_key(book));
-    return reject(rejection_code::period_closed, field,
-                  "effective date " + date + " is in a closed period (closed through " +
-                      b->closed_through() + " by " + b->closed_by() + ")");
+bool hex_sha256(const std::string& s) {
+    return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// P:SEQ:HEX[,P:SEQ:HEX...] with 64-hex heads and no partition twice.
+bool chain_heads_valid(const std::string& text) {
+    if (text.empty()) return false;
+    std::set<std::string> partitions;
+    std::size_t at = 0;
+    while (at <= text.size()) {
+        auto end = text.find(',', at);
+        if (end == std::string::npos) end = text.size();
+        auto item = text.substr(at, end - at);
+        auto c1 = item.find(':'), c2 = item.find(':', c1 == std::string::npos ? 0 : c1 + 1);
+        if (c1 == std::string::npos || c2 == std::string::npos || c1 == 0 || c2 == c1 + 1) return false;
+        auto p = item.substr(0, c1), seq = item.substr(c1 + 1, c2 - c1 - 1);
+        if (p.size() > 5 || seq.size() > 19 || p.find_first_not_of("0123456789") != std::string::npos ||
+            seq.find_first_not_of("0123456789") != std::string::npos || !hex_sha256(item.substr(c2 + 1)) ||
+            !partitions.insert(p).second)
+            return false;
+        at = end + 1;
+    }
+    return true;
 }
 
 // ---- Balances and constraints -----------------------------------------------------------------
@@ -362,8 +392,7 @@ result<post_entry> resolve_roles(post_entry c, const keyed_state& state) {
 decided decide_post(const post_entry& given, const keyed_state& state, const decide_context& ctx) {
     if (auto r = check_entry_shape(given)) return *r;
     const std::string f = "post_entry.";
-    if (in_closed_period(state, given.book, given.effective_date))
-        return period_rejection(state, given.book, f + "effective_date", given.effective_date);
+    if (auto r = period_lock(state, given.book, f + "effective_date", given.effective_date, ctx)) return *r;
     auto resolved = resolve_roles(given, state);
     if (!resolved) return resolved.error();
     const post_entry& c = *resolved;
@@ -511,8 +540,7 @@ decided decide_capture(const capture_hold& c, const keyed_state& state, const de
         return reject(rejection_code::capture_exceeds_hold, f + "amount_minor",
                       "capture of " + std::to_string(c.amount_minor) + " exceeds the " + std::to_string(remaining) +
                           " still held");
-    if (in_closed_period(state, c.book, c.effective_date))
-        return period_rejection(state, c.book, f + "effective_date", c.effective_date);
+    if (auto r = period_lock(state, c.book, f + "effective_date", c.effective_date, ctx)) return *r;
     if (ledger::entry_exists(state, c.book, c.entry))
         return reject(rejection_code::entry_already_exists, f + "entry_id",
                       "entry " + c.entry.value + " already exists in book " + c.book.value);
@@ -576,7 +604,7 @@ decided decide_reverse(const reverse_entry& c, const keyed_state& state, const d
     if (!original->reversed_by().empty())
         return reject(rejection_code::entry_already_reversed, f + "entry_id",
                       "entry " + c.entry.value + " was already reversed by " + original->reversed_by());
-    if (in_closed_period(state, c.book, date)) return period_rejection(state, c.book, f + "effective_date", date);
+    if (auto r = period_lock(state, c.book, f + "effective_date", date, ctx)) return *r;
     if (ledger::entry_exists(state, c.book, c.reversal))
         return reject(rejection_code::entry_already_exists, f + "reversal_entry_id",
                       "entry " + c.reversal.value + " already exists in book " + c.book.value);
@@ -618,7 +646,32 @@ decided decide_reopen_period(const reopen_period& c, const keyed_state& state, c
     if (!c.through_date.empty() && (!valid_date(c.through_date) || c.through_date >= b->closed_through()))
         return reject(rejection_code::reopen_date_invalid, f + "through_date",
                       "through_date must be empty or a date before " + b->closed_through());
+    if (!b->sealed_through().empty() && (c.through_date.empty() || c.through_date < b->sealed_through()))
+        return reject(rejection_code::period_sealed, f + "through_date",
+                      "the book is sealed through " + b->sealed_through() + "; a sealed period cannot be reopened");
     return std::vector<ledger::event>{period_reopened{c.book, c.through_date, ctx.actor}};
+}
+
+decided decide_seal_period(const seal_period& c, const keyed_state& state, const decide_context& ctx) {
+    const std::string f = "seal_period.";
+    if (!valid_date(c.through_date))
+        return reject(rejection_code::effective_date_invalid, f + "through_date",
+                      "through_date must be a calendar date YYYY-MM-DD, got '" + c.through_date + "'");
+    if (!hex_sha256(c.trial_balance_sha256))
+        return reject(rejection_code::seal_evidence_invalid, f + "trial_balance_sha256",
+                      "trial_balance_sha256 must be 64 lowercase hex characters (the SHA-256 of the trial balance export)");
+    if (!chain_heads_valid(c.chain_heads))
+        return reject(rejection_code::seal_evidence_invalid, f + "chain_heads",
+                      "chain_heads must be P:SEQ:HEAD_HEX[,P:SEQ:HEAD_HEX...] with 64-hex heads, each partition once");
+    auto b = read<v1::BookState>(state, book_key(c.book));
+    if (b && !b->sealed_through().empty() && c.through_date <= b->sealed_through())
+        return reject(rejection_code::period_already_sealed, f + "through_date",
+                      "book " + c.book.value + " is already sealed through " + b->sealed_through());
+    if (!b || b->closed_through().empty() || c.through_date > b->closed_through())
+        return reject(rejection_code::period_not_closed, f + "through_date",
+                      "close the period through " + c.through_date + " before sealing it (closed through " +
+                          (b && !b->closed_through().empty() ? b->closed_through() : std::string("nothing")) + ")");
+    return std::vector<ledger::event>{period_sealed{c.book, c.through_date, c.trial_balance_sha256, c.chain_heads, ctx.actor}};
 }
 
 decided decide_mapping(const set_account_mapping& c, const keyed_state& state) {
@@ -692,6 +745,7 @@ std::string_view command_name(const ledger::command& cmd) {
                           [](const reopen_period&) { return "reopen_period"; },
                           [](const set_book_calendar&) { return "set_book_calendar"; },
                           [](const set_account_mapping&) { return "set_account_mapping"; },
+                          [](const seal_period&) { return "seal_period"; },
                       },
                       cmd);
 }
@@ -827,6 +881,7 @@ result<std::vector<ledger::event>> ledger::decide(const command& cmd, const keye
                           [&](const reopen_period& c) { return decide_reopen_period(c, state, ctx); },
                           [&](const set_book_calendar& c) { return decide_calendar(c); },
                           [&](const set_account_mapping& c) { return decide_mapping(c, state); },
+                          [&](const seal_period& c) { return decide_seal_period(c, state, ctx); },
                       },
                       cmd);
 }
@@ -917,6 +972,14 @@ void ledger::evolve(keyed_state& state, const event& evt) {
                 v1::BookState b = read<v1::BookState>(state, book_key(e.book)).value_or(v1::BookState{});
                 b.set_closed_through(e.through_date);
                 if (e.through_date.empty()) b.clear_closed_by();
+                write(state, book_key(e.book), b);
+            },
+            [&](const period_sealed& e) {
+                v1::BookState b = read<v1::BookState>(state, book_key(e.book)).value_or(v1::BookState{});
+                b.set_sealed_through(e.through_date);
+                b.set_sealed_by(e.sealed_by);
+                b.set_seal_trial_balance_sha256(e.trial_balance_sha256);
+                b.set_seal_chain_heads(e.chain_heads);
                 write(state, book_key(e.book), b);
             },
             [&](const book_calendar_set& e) {

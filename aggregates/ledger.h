@@ -48,7 +48,13 @@
 //                   entry_not_found, entry_is_reversal, entry_already_reversed, period_closed,
 //                   entry_already_exists, per leg: account_closed; amount_overflow, exceeds_*.
 //   close_period:   effective_date_invalid, period_already_closed.
-//   reopen_period:  period_not_closed, reopen_requires_other_actor, reopen_date_invalid.
+//   reopen_period:  period_not_closed, reopen_requires_other_actor, reopen_date_invalid,
+//                   period_sealed (a lock before the sealed date, or none, while sealed).
+//   seal_period:    effective_date_invalid, seal_evidence_invalid (trial_balance_sha256, then
+//                   chain_heads), period_already_sealed, period_not_closed.
+// Period lock (post_entry, capture_hold, reverse_entry: `period_closed` above): a date in a sealed
+// period is period_sealed for everyone; a date in a closed period is period_closed except for a
+// process manager's posting (decide_context::process_manager), accepted until the seal.
 //   set_book_calendar: calendar_invalid (utc_offset_minutes outside -840..840, then
 //                   cutoff_minutes above 1439).
 //   set_account_mapping: effective_date_invalid (effective_from), account_role_invalid (no roles
@@ -80,6 +86,9 @@ namespace daybook::aggregates {
 struct decide_context {
     std::int64_t now_ms = 0;
     std::string actor;
+    // The command comes from a process manager reacting to an event (source and causation set):
+    // its postings may still enter a closed period until it is sealed.
+    bool process_manager = false;
 };
 
 // Longest a hold may be placed for: 400 days.

@@ -62,4 +62,35 @@ std::string utc_date(std::int64_t ms) {
     return buf;
 }
 
+std::optional<std::int64_t> parse_instant(std::string_view t) {
+    constexpr std::int64_t day_ms = 86'400'000;
+    auto digits = [&](std::size_t at, std::size_t n) -> std::optional<int> {
+        if (at + n > t.size()) return std::nullopt;
+        int v = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (t[at + i] < '0' || t[at + i] > '9') return std::nullopt;
+            v = v * 10 + (t[at + i] - '0');
+        }
+        return v;
+    };
+    if (!t.empty() && t.size() <= 15 && t.find_first_not_of("0123456789") == std::string_view::npos)
+        return std::stoll(std::string(t));
+    if (t.size() < 10 || !valid_date(t.substr(0, 10))) return std::nullopt;
+    auto day = day_number(t.substr(0, 10));
+    if (t.size() == 10) return (day + 1) * day_ms - 1;
+    auto h = digits(11, 2), m = digits(14, 2), sec = digits(17, 2);
+    if (t[10] != 'T' || t.size() < 20 || t[13] != ':' || t[16] != ':' || !h || !m || !sec || *h > 23 || *m > 59 || *sec > 59)
+        return std::nullopt;
+    std::int64_t ms = 0;
+    std::size_t at = 19;
+    if (t[at] == '.') {
+        auto frac = digits(20, 3);
+        if (!frac) return std::nullopt;
+        ms = *frac;
+        at = 23;
+    }
+    if (at + 1 != t.size() || t[at] != 'Z') return std::nullopt;
+    return day * day_ms + ((*h * 60 + *m) * 60 + *sec) * 1000LL + ms;
+}
+
 }  // namespace daybook::aggregates

@@ -2,6 +2,7 @@
 // Shape checks shared by every decider: identifiers, currency codes, calendar dates.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,5 +20,8 @@ std::string utc_date(std::int64_t ms);
 std::int64_t day_number(std::string_view date);
 std::string date_of_day(std::int64_t day);
 std::string add_days(std::string_view date, int days);
+// A moment given as YYYY-MM-DD (the last millisecond of that UTC day), YYYY-MM-DDTHH:MM:SS[.mmm]Z,
+// or milliseconds since the epoch; nullopt for anything else (known-at queries).
+std::optional<std::int64_t> parse_instant(std::string_view text);
 
 }  // namespace daybook::aggregates

@@ -115,6 +115,18 @@ bool dates_valid(const httplib::Request& req, httplib::Response& res, std::initi
     return true;
 }
 
+// known_at: absent (stays nullopt), or a moment aggregates::parse_instant reads; false after a 400.
+bool known_at_valid(const httplib::Request& req, httplib::Response& res, std::optional<std::int64_t>& out) {
+    if (!req.has_param("known_at")) return true;
+    auto t = aggregates::parse_instant(req.get_param_value("known_at"));
+    if (!t) {
+        problem(res, 400, "bad known_at", "known_at is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.mmm]Z or epoch milliseconds", "known_at");
+        return false;
+    }
+    out = t;
+    return true;
+}
+
 std::string dlq_item_json(const consumers::page_record& r) {
     return "{\"offset\":" + std::to_string(r.offset) + ",\"key\":" + json_string(r.key) +
            ",\"error\":" + json_string(r.header("daybook.error")) +
@@ -348,11 +360,12 @@ struct server::impl {
     }
 
     void get_accounts(const httplib::Request& req, httplib::Response& res) {
-        if (!dates_valid(req, res, {"as_of"})) return;
+        std::optional<std::int64_t> known_at;
+        if (!dates_valid(req, res, {"as_of"}) || !known_at_valid(req, res, known_at)) return;
         auto limit = int_param(req, res, "limit", 1, 1000, 1000);
         if (!limit) return;
-        if (req.has_param("as_of")) {
-            auto accounts = projections::accounts_as_of(projection, req.matches[1], req.get_param_value("as_of"));
+        if (req.has_param("as_of") || known_at) {
+            auto accounts = projections::accounts_as_of(projection, req.matches[1], req.get_param_value("as_of"), known_at);
             return res.set_content("{\"accounts\":" + json_list(accounts) + ",\"next_after\":\"\"}", "application/json");
         }
         auto accounts = projections::list_accounts(projection, req.matches[1], req.get_param_value("after"),
@@ -363,14 +376,20 @@ struct server::impl {
     }
 
     void get_account(const httplib::Request& req, httplib::Response& res) {
-        if (!dates_valid(req, res, {"as_of"})) return;
+        std::optional<std::int64_t> known_at;
+        if (!dates_valid(req, res, {"as_of"}) || !known_at_valid(req, res, known_at)) return;
         auto a = projections::find_balance(projection, req.matches[1], req.matches[2]);
         if (!a)
             return problem(res, 404, "no such account",
                            "account " + std::string(req.matches[2]) + " is not in book " + std::string(req.matches[1]));
-        if (req.has_param("as_of"))
-            for (const auto& acc : projections::accounts_as_of(projection, req.matches[1], req.get_param_value("as_of")))
-                if (acc.account_id() == a->account_id()) *a = acc;
+        if (req.has_param("as_of") || known_at) {
+            bool found = false;
+            for (const auto& acc : projections::accounts_as_of(projection, req.matches[1], req.get_param_value("as_of"), known_at))
+                if (acc.account_id() == a->account_id()) *a = acc, found = true;
+            if (!found)
+                return problem(res, 404, "no such account then",
+                               "account " + std::string(req.matches[2]) + " had not been opened at known_at");
+        }
         res.set_content(json_of(*a), "application/json");
     }
 
@@ -389,6 +408,16 @@ struct server::impl {
     }
 
     void get_trial_balance(const httplib::Request& req, httplib::Response& res) {
+        std::optional<std::int64_t> known_at;
+        if (!dates_valid(req, res, {"as_of"}) || !known_at_valid(req, res, known_at)) return;
+        if (req.has_param("as_of") || known_at) {
+            auto accounts = projections::accounts_as_of(projection, req.matches[1], req.get_param_value("as_of"), known_at);
+            auto rows = accounts.empty() ? std::vector<v1::TrialBalanceRow>{} : projections::trial_balance_of(accounts);
+            return res.set_content("{\"as_of\":" + json_string(req.get_param_value("as_of")) + ",\"known_at_ms\":" +
+                                       (known_at ? std::to_string(*known_at) : std::string("null")) +
+                                       ",\"totals\":" + json_list(rows) + ",\"accounts\":" + json_list(accounts) + "}",
+                                   "application/json");
+        }
         res.set_content("{\"totals\":" + json_list(projections::trial_balance(projection, req.matches[1])) + "}",
                         "application/json");
     }

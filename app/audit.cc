@@ -11,9 +11,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 
+#include "aggregates/validation.h"
 #include "app/options.h"
+#include "projections/exports.h"
 #include "consumers/log_reader.h"
 #include "events/chain_verifier.h"
 #include "events/hashing.h"
@@ -262,8 +266,64 @@ int check_proof(const audit_args& a) {
     return checked > 0 && failed == 0 ? 0 : 1;
 }
 
+// Rebuilds every projection from offset 0 into `store`: each partition up to its sequence in `to`
+// when given (a partition missing from `to` contributes nothing), and only events recorded at or
+// before known_at_ms when given (recorded_at never decreases within a partition: a prefix).
+// Returns the number of events applied.
+result<std::size_t, std::string> replay_into(const options& o, const std::string& log_file, projections::store& store,
+                                             const std::map<std::uint32_t, std::uint64_t>& to,
+                                             std::optional<std::int64_t> known_at_ms) {
+    projections::overlay rows(store, "");
+    events::chain_verifier v(1024);
+    std::set<std::uint32_t> done;  // partitions past known_at
+    std::size_t applied = 0, batch = 0;
+    std::string problem;
+    auto apply = [&](std::uint32_t p, std::string_view value) {
+        if (!problem.empty() || done.count(p)) return;
+        if (auto it = to.find(p); !to.empty() && (it == to.end() || v.partitions()[p].seq >= it->second)) return;
+        v.add(p, value);
+        if (!v.valid()) {
+            problem = "the log does not verify at partition " + std::to_string(p);
+            return;
+        }
+        auto rec = events::read_sealed(p, value);
+        if (known_at_ms && rec->envelope.recorded_at_ms() > *known_at_ms) {
+            done.insert(p);
+            return;
+        }
+        projections::apply_event(rows, rec->envelope, p, rec->sealed.seq());
+        v1::PartitionPosition pos;
+        pos.set_seq(rec->sealed.seq());
+        pos.set_head(rec->sealed.hash());
+        rows.put(projections::position_key(p), pos.SerializeAsString());
+        ++applied;
+        if (++batch == 10000) {
+            rocksdb::WriteBatch wb;
+            rows.flush_into(wb);
+            store.write(wb);
+            batch = 0;
+        }
+    };
+    if (!log_file.empty()) {
+        for (const auto& r : events::read_log_file(log_file)) apply(r.partition, r.value);
+    } else {
+        auto read = consumers::read_whole_topic(o.kafka, o.topics.events(),
+                                                [&](std::uint32_t p, std::int64_t, std::string_view value) { apply(p, value); });
+        if (!read) return read.error();
+    }
+    if (!problem.empty()) return problem;
+    for (const auto& [p, seq] : to)
+        if (seq > 0 && (p >= v.partitions().size() || v.partitions()[p].seq < seq))
+            return "the log of partition " + std::to_string(p) + " ends before seq " + std::to_string(seq);
+    rocksdb::WriteBatch wb;
+    rows.flush_into(wb);
+    store.write(wb);
+    return applied;
+}
+
 // Rebuilds every projection from offset 0 into a fresh store (optionally only up to given seqs per
-// partition) and prints the state digest: equal logs give equal digests (DESIGN.md rule 6).
+// partition, or as known at a time) and prints the state digest: equal logs give equal digests
+// (DESIGN.md rule 6).
 int replay(const options& o, const audit_args& a) {
     namespace fs = std::filesystem;
     if (fs::exists(a.state_dir) && !fs::is_empty(a.state_dir))
@@ -274,48 +334,84 @@ int replay(const options& o, const audit_args& a) {
         if (!parsed) return std::fprintf(stderr, "daybook replay: --to is P:SEQ[,P:SEQ...]\n"), 2;
         for (const auto& [p, seq] : *parsed) to[p] = seq;
     }
+    std::optional<std::int64_t> known_at;
+    if (!a.known_at.empty() && !(known_at = aggregates::parse_instant(a.known_at)))
+        return std::fprintf(stderr, "daybook replay: --known-at is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.mmm]Z or epoch ms\n"), 2;
     auto store = projections::store::open(a.state_dir, o.store);
     if (!store) return std::fprintf(stderr, "daybook replay: %s\n", store.error().c_str()), 2;
-    projections::overlay rows(**store, "");
-    events::chain_verifier v(1024);
-    std::size_t applied = 0, batch = 0;
-    std::string problem;
-    auto apply = [&](std::uint32_t p, std::string_view value) {
-        if (!problem.empty()) return;
-        if (auto it = to.find(p); !to.empty() && (it == to.end() || v.partitions()[p].seq >= it->second)) return;
-        v.add(p, value);
-        if (!v.valid()) {
-            problem = "the log does not verify at partition " + std::to_string(p);
-            return;
-        }
-        auto rec = events::read_sealed(p, value);
-        projections::apply_event(rows, rec->envelope, p, rec->sealed.seq());
-        v1::PartitionPosition pos;
-        pos.set_seq(rec->sealed.seq());
-        pos.set_head(rec->sealed.hash());
-        rows.put(projections::position_key(p), pos.SerializeAsString());
-        ++applied;
-        if (++batch == 10000) {
-            rocksdb::WriteBatch wb;
-            rows.flush_into(wb);
-            (*store)->write(wb);
-            batch = 0;
-        }
-    };
-    if (!a.log_file.empty()) {
-        for (const auto& r : events::read_log_file(a.log_file)) apply(r.partition, r.value);
-    } else {
-        auto read = consumers::read_whole_topic(o.kafka, o.topics.events(),
-                                                [&](std::uint32_t p, std::int64_t, std::string_view value) { apply(p, value); });
-        if (!read) return std::fprintf(stderr, "daybook replay: %s\n", read.error().c_str()), 2;
-    }
-    if (!problem.empty()) return std::fprintf(stderr, "daybook replay: %s\n", problem.c_str()), 1;
-    rocksdb::WriteBatch wb;
-    rows.flush_into(wb);
-    (*store)->write(wb);
-    std::printf("replayed %zu events into %s\nstate digest %s (%s)\n", applied, a.state_dir.c_str(),
+    auto applied = replay_into(o, a.log_file, **store, to, known_at);
+    if (!applied) return std::fprintf(stderr, "daybook replay: %s\n", applied.error().c_str()), 1;
+    std::printf("replayed %zu events into %s\nstate digest %s (%s)\n", *applied, a.state_dir.c_str(),
                 projections::state_digest(**store).c_str(), o.processor.software_version.c_str());
     return 0;
+}
+
+// Every sealed period in the log, checked: the log replayed to the seal's chain heads gives a
+// trial balance (as of the sealed date, CSV) with the SHA-256 the seal recorded.
+int seals(const options& o, const audit_args& a) {
+    namespace fs = std::filesystem;
+    std::vector<v1::PeriodSealed> found;
+    auto collect = [&](std::uint32_t p, std::string_view value) {
+        auto rec = events::read_sealed(p, value);
+        if (rec && rec->envelope.has_period_sealed() && (a.book.empty() || rec->envelope.period_sealed().book_id() == a.book))
+            found.push_back(rec->envelope.period_sealed());
+    };
+    if (!a.log_file.empty()) {
+        for (const auto& r : events::read_log_file(a.log_file)) collect(r.partition, r.value);
+    } else if (auto read = consumers::read_whole_topic(o.kafka, o.topics.events(),
+                                                       [&](std::uint32_t p, std::int64_t, std::string_view v) { collect(p, v); });
+               !read) {
+        return std::fprintf(stderr, "daybook audit seals: %s\n", read.error().c_str()), 2;
+    }
+    int failed = 0;
+    for (const auto& s : found) {
+        std::map<std::uint32_t, std::uint64_t> to;
+        std::string heads = s.chain_heads(), seqs;
+        for (std::size_t at = 0; at < heads.size();) {
+            auto end = std::min(heads.find(',', at), heads.size());
+            auto item = heads.substr(at, end - at);
+            auto c2 = item.rfind(':');
+            seqs += (seqs.empty() ? "" : ",") + item.substr(0, c2);
+            at = end + 1;
+        }
+        auto parsed = events::parse_token(seqs);
+        if (!parsed) return std::fprintf(stderr, "daybook audit seals: unreadable chain heads %s\n", heads.c_str()), 2;
+        for (const auto& [p, seq] : *parsed) to[p] = seq;
+        auto dir = fs::temp_directory_path() / ("daybook-seal-" + std::to_string(::getpid()) + "-" + std::to_string(failed) +
+                                                "-" + s.book_id() + "-" + s.through_date());
+        fs::remove_all(dir);
+        std::string got, heads_got;
+        {
+            auto store = projections::store::open(dir.string(), o.store);
+            if (!store) return std::fprintf(stderr, "daybook audit seals: %s\n", store.error().c_str()), 2;
+            auto applied = replay_into(o, a.log_file, **store, to, std::nullopt);
+            if (!applied) {
+                got = applied.error();
+            } else {
+                projections::export_request tb{"trial-balance", s.book_id(), "", s.through_date(), "csv", "", {}};
+                auto exported = projections::export_report(**store, tb);
+                events::sha256_hasher h;
+                h.add(exported ? exported->data : std::string());
+                got = events::to_hex(h.finish());
+                (*store)->scan("pos/", [&](std::string_view k, std::string_view v) {
+                    v1::PartitionPosition pos;
+                    pos.ParseFromArray(v.data(), static_cast<int>(v.size()));
+                    auto part = events::read_be64(std::string(4, '\0') + std::string(k.substr(4)));
+                    heads_got += (heads_got.empty() ? "" : ",") + std::to_string(part) + ":" + std::to_string(pos.seq()) + ":" +
+                                 events::to_hex(pos.head());
+                    return true;
+                });
+            }
+        }
+        fs::remove_all(dir);
+        bool ok = got == s.trial_balance_sha256() && heads_got == heads;
+        failed += !ok;
+        std::printf("%-4s book %s sealed through %s by %s: trial balance sha256 %s%s%s\n", ok ? "ok" : "FAIL",
+                    s.book_id().c_str(), s.through_date().c_str(), s.sealed_by().c_str(), s.trial_balance_sha256().c_str(),
+                    ok ? "" : ", the replay to its chain heads gives ", ok ? "" : (got + (heads_got == heads ? "" : " (heads differ)")).c_str());
+    }
+    std::printf("%zu sealed periods, %d failed\n", found.size(), failed);
+    return failed == 0 ? 0 : 1;
 }
 
 // Every record a command, a correlation, an actor or an aggregate left, in log order, with who,
@@ -354,6 +450,7 @@ int trail(const options& o, const audit_args& a) {
 
 int run_audit(const options& o, const audit_args& a) {
     if (a.what == "replay") return replay(o, a);
+    if (a.what == "seals") return seals(o, a);
     if (a.what == "trail") return trail(o, a);
     if (a.what == "verify") return verify(o, a);
     if (a.what == "checkpoint") return make_checkpoint(o, a);

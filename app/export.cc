@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "aggregates/validation.h"
 #include "app/options.h"
 #include "projections/exports.h"
 
@@ -12,7 +13,12 @@ namespace daybook::app {
 int run_export(const options& o, const export_args& a) {
     auto store = open_projection_reader(o);
     if (!store) return std::fprintf(stderr, "daybook export: %s\n", store.error().c_str()), 2;
-    projections::export_request request{a.report, a.book, a.account, a.as_of, a.format, o.processor.software_version};
+    projections::export_request request{a.report, a.book, a.account, a.as_of, a.format, o.processor.software_version, {}};
+    if (!a.known_at.empty()) {
+        request.known_at_ms = aggregates::parse_instant(a.known_at);
+        if (!request.known_at_ms)
+            return std::fprintf(stderr, "daybook export: --known-at is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.mmm]Z or epoch ms\n"), 2;
+    }
     auto exported = projections::export_report(**store, request);
     if (!exported) return std::fprintf(stderr, "daybook export: %s\n", exported.error().c_str()), 2;
     if (a.out.empty() || a.out == "-") {

@@ -99,6 +99,9 @@ int main(int argc, char** argv) {
     query_common(q_digest);
     q_balance->add_option("--as-of", query_args.as_of, "balance at the end of this effective date (YYYY-MM-DD)");
     q_tb->add_option("--as-of", query_args.as_of, "trial balance at the end of this effective date");
+    for (auto* q : {q_balance, q_tb})
+        q->add_option("--known-at", query_args.known_at,
+                      "as known at this time: YYYY-MM-DD (its end, UTC), YYYY-MM-DDTHH:MM:SS[.mmm]Z or epoch ms");
     auto* q_invoices = query->add_subcommand("invoices", "invoices and bills of a book: status, number, gross, outstanding");
     query_common(q_invoices);
     q_invoices->add_option("--book", query_args.book)->required();
@@ -191,6 +194,20 @@ int main(int argc, char** argv) {
     audit_common(replay);
     replay->add_option("--state-dir", audit_args.state_dir, "a new, empty directory")->required();
     replay->add_option("--to", audit_args.to_seqs, "stop at these sequences: P:SEQ[,P:SEQ...]");
+    replay->add_option("--known-at", audit_args.known_at,
+                       "only the events recorded by then (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.mmm]Z or epoch ms): every report as known at that time");
+    auto* a_seals = audit->add_subcommand("seals", "check every sealed period: a replay to its chain heads gives the trial balance it sealed");
+    audit_common(a_seals);
+    a_seals->add_option("--book", audit_args.book, "one book (default: every book)");
+
+    daybook::app::close_period_args close_args;
+    auto* close_period = app.add_subcommand("close-period", "close a period, wait for the process managers and the projector, then seal it");
+    common(close_period);
+    close_period->add_option("--book", close_args.book)->required();
+    close_period->add_option("--through", close_args.through, "last date of the period, YYYY-MM-DD")->required();
+    close_period->add_option("--wait-ms", close_args.wait_ms, "longest wait for each step")->capture_default_str();
+    close_period->add_flag("--without-process-managers", close_args.without_process_managers,
+                           "no billing process manager runs: do not wait for it");
 
     daybook::app::dlq_args dlq_args;
     auto* dlq = app.add_subcommand("dlq", "records of daybook.commands that could not be read");
@@ -221,6 +238,7 @@ int main(int argc, char** argv) {
     exp->add_option("--book", export_args.book)->required();
     exp->add_option("--account", export_args.account, "statement: the account");
     exp->add_option("--as-of", export_args.as_of, "journal, jet, trial-balance: up to this effective date");
+    exp->add_option("--known-at", export_args.known_at, "journal, jet, trial-balance: only what was recorded by this time");
     exp->add_option("--format", export_args.format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}))->capture_default_str();
     exp->add_option("--out", export_args.out, "file to write (its certificate: FILE.certificate.json); - for stdout")->capture_default_str();
 
@@ -268,6 +286,7 @@ int main(int argc, char** argv) {
     if (status->parsed()) return daybook::app::run_status(o, status_format);
     if (exp->parsed()) return daybook::app::run_export(o, export_args);
     if (verify->parsed()) return daybook::app::run_verify(o, verify_book);
+    if (close_period->parsed()) return daybook::app::run_close_period(o, close_args);
     for (auto* sub : dlq->get_subcommands()) {
         dlq_args.what = sub->get_name();
         return daybook::app::run_dlq(o, dlq_args);

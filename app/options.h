@@ -71,6 +71,18 @@ int run_submit(const options& o, const submit_args& a);
 int submit_envelopes(const options& o, const std::vector<v1::CommandEnvelope>& envelopes, const submit_args& a);
 // The actor of commands sent from this machine's CLI ("cli:<user>") until authentication exists.
 std::string cli_actor();
+// One command to daybook.commands (its routing key's partition), retrying while the queue is full.
+rd_kafka_resp_err_t produce_command(rd_kafka_t* producer, const consumers::topic_names& topics,
+                                    const v1::CommandEnvelope& envelope, int partitions);
+// Sends one command and waits for its outcome.
+result<v1::Outcome, std::string> submit_one(const options& o, const v1::CommandEnvelope& envelope, int wait_ms);
+struct close_period_args {
+    std::string book, through;
+    int wait_ms = 120000;            // longest wait for each step
+    bool without_process_managers = false;  // no billing process manager runs: do not wait for it
+};
+// `daybook close-period`: close, wait for the process managers and the projector, seal.
+int run_close_period(const options& o, const close_period_args& a);
 struct dlq_args {
     std::string what;  // list, show, resubmit
     std::int64_t offset = -1;
@@ -83,6 +95,7 @@ int run_dlq(const options& o, const dlq_args& a);
 struct export_args {
     std::string report;  // journal, jet, trial-balance, statement
     std::string book, account, as_of, format = "csv";
+    std::string known_at;  // only what had been recorded by then (aggregates::parse_instant)
     std::string out;     // the file; its certificate goes to <out>.certificate.json
 };
 int run_export(const options& o, const export_args& a);
@@ -96,6 +109,7 @@ struct query_args {
     std::string token;
     int wait_ms = 10000;
     std::string as_of;       // YYYY-MM-DD: balances as of that effective date
+    std::string known_at;    // balances as known at that time (aggregates::parse_instant)
     std::string from, to;    // income statement range
     std::string direction = "customer";  // aging: customer (AR) or supplier (AP)
 };
@@ -108,7 +122,8 @@ struct audit_args {
     std::string checkpoint;    // verify --checkpoint
     std::string public_key, private_key, out, event, proof, old_checkpoint, new_checkpoint;
     std::size_t tree_size = 0;
-    std::string state_dir, to_seqs;                        // replay
+    std::string state_dir, to_seqs, known_at;              // replay
+    std::string book;                                      // seals
     std::string command_id, correlation_id, actor, stream;  // trail
 };
 int run_audit(const options& o, const audit_args& a);

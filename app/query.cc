@@ -1,5 +1,6 @@
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -331,18 +332,21 @@ int income_statement(const projections::store& s, const query_args& a, bool json
     return 0;
 }
 
-int trial_balance(const projections::store& s, const query_args& a, bool json) {
+int trial_balance(const projections::store& s, const query_args& a, std::optional<std::int64_t> known_at, bool json) {
     auto rows = projections::trial_balance(s, a.book);
-    auto accounts = projections::accounts_as_of(s, a.book, a.as_of);
+    auto accounts = projections::accounts_as_of(s, a.book, a.as_of, known_at);
     if (rows.empty()) {
         std::fprintf(stderr, "no accounts in book %s\n", a.book.c_str());
         return 1;
     }
+    // Dated or known-at: the totals are those of the accounts shown, not today's.
+    if (!a.as_of.empty() || known_at) rows = accounts.empty() ? decltype(rows){} : projections::trial_balance_of(accounts);
     if (json) {
         for (const auto& r : rows) std::printf("%s\n", json_of(r).c_str());
         return 0;
     }
-    std::printf("Trial balance of book %s%s%s\n", a.book.c_str(), a.as_of.empty() ? "" : " as of ", a.as_of.c_str());
+    std::printf("Trial balance of book %s%s%s%s%s\n", a.book.c_str(), a.as_of.empty() ? "" : " as of ", a.as_of.c_str(),
+                known_at ? " as known at " : "", known_at ? a.known_at.c_str() : "");
     std::printf("%-12s %-28s %-5s %18s %18s %20s\n", "account", "name", "ccy", "debit", "credit", "with sub-accounts");
     for (const auto& acc : accounts) {
         int128 balance = int128{acc.debits_minor()} - acc.credits_minor();
@@ -380,12 +384,19 @@ int run_query(const options& o, const query_args& a) {
         return 2;
     }
     bool json = a.format == "json";
+    std::optional<std::int64_t> known_at;
+    if (!a.known_at.empty() && !(known_at = aggregates::parse_instant(a.known_at)))
+        return std::fprintf(stderr, "daybook query: --known-at is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.mmm]Z or epoch ms\n"), 2;
     if (a.what == "balance") {
         auto b = projections::find_balance(store, a.book, a.account);
         if (!b) return std::fprintf(stderr, "no account %s in book %s\n", a.account.c_str(), a.book.c_str()), 1;
-        if (!a.as_of.empty())
-            for (const auto& acc : projections::accounts_as_of(store, a.book, a.as_of))
-                if (acc.account_id() == a.account) b = acc;
+        if (!a.as_of.empty() || known_at) {
+            auto dated = projections::accounts_as_of(store, a.book, a.as_of, known_at);
+            auto it = std::find_if(dated.begin(), dated.end(), [&](const auto& acc) { return acc.account_id() == a.account; });
+            if (it == dated.end())
+                return std::fprintf(stderr, "account %s of book %s was not open at %s\n", a.account.c_str(), a.book.c_str(), a.known_at.c_str()), 1;
+            b = *it;
+        }
         print_accounts({*b}, json);
     } else if (a.what == "invoices") {
         return invoices(store, a, json);
@@ -410,7 +421,7 @@ int run_query(const options& o, const query_args& a) {
     } else if (a.what == "accounts") {
         print_accounts(projections::list_accounts(store, a.book), json);
     } else if (a.what == "trial-balance") {
-        return trial_balance(store, a, json);
+        return trial_balance(store, a, known_at, json);
     } else if (a.what == "statement") {
         auto acc = projections::find_balance(store, a.book, a.account);
         if (!acc) return std::fprintf(stderr, "no account %s in book %s\n", a.account.c_str(), a.book.c_str()), 1;

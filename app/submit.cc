@@ -84,6 +84,37 @@ std::string outcome_json(const v1::Outcome& o) {
 
 std::string cli_actor() { return "cli:" + local_user(); }
 
+rd_kafka_resp_err_t produce_command(rd_kafka_t* producer, const consumers::topic_names& topics,
+                                    const v1::CommandEnvelope& envelope, int partitions) {
+    auto key = events::routing_key_of(envelope);
+    auto value = events::serialize(envelope);
+    for (;;) {
+        auto err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topics.commands().c_str()),
+                                     RD_KAFKA_V_PARTITION(events::partition_for(key, partitions)),
+                                     RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
+                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return err;
+        rd_kafka_poll(producer, 10);
+    }
+}
+
+result<v1::Outcome, std::string> submit_one(const options& o, const v1::CommandEnvelope& envelope, int wait_ms) {
+    auto waiter = consumers::outcome_waiter::open(o.kafka, o.topics);
+    if (!waiter) return waiter.error();
+    auto producer = consumers::make_producer(o.kafka, "");
+    if (!producer) return producer.error();
+    auto partitions = consumers::partition_count(producer->get(), o.topics.commands(), 30000);
+    if (!partitions) return partitions.error();
+    if (auto err = produce_command(producer->get(), o.topics, envelope, *partitions))
+        return std::string("produce failed: ") + rd_kafka_err2str(err);
+    if (auto err = rd_kafka_flush(producer->get(), wait_ms)) return std::string("not delivered: ") + rd_kafka_err2str(err);
+    auto got = (*waiter)->wait({envelope.command_id()}, std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms));
+    if (got.empty())
+        return "no outcome of " + envelope.command_id() + " within " + std::to_string(wait_ms) +
+               " ms; it may still be decided: run the same command again (same command id)";
+    return got.begin()->second;
+}
+
 int run_submit(const options& o, const submit_args& a) {
     std::ifstream file;
     if (a.file != "-") {
@@ -121,21 +152,9 @@ int submit_envelopes(const options& o, const std::vector<v1::CommandEnvelope>& e
     std::set<std::string> ids;
     std::map<std::string, v1::Outcome> outcomes_in_order;
     for (const auto& c : list) {
-        auto value = events::serialize(c.envelope);
         ids.insert(c.envelope.command_id());
-        for (;;) {
-            auto err = rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(o.topics.commands().c_str()),
-                                         RD_KAFKA_V_PARTITION(events::partition_for(c.key, *partitions)),
-                                         RD_KAFKA_V_KEY(c.key.data(), c.key.size()),
-                                         RD_KAFKA_V_VALUE(value.data(), value.size()),
-                                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-            if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                rd_kafka_poll(producer->get(), 10);
-                continue;
-            }
-            if (err) return std::fprintf(stderr, "daybook submit: produce failed: %s\n", rd_kafka_err2str(err)), 2;
-            break;
-        }
+        if (auto err = produce_command(producer->get(), o.topics, c.envelope, *partitions))
+            return std::fprintf(stderr, "daybook submit: produce failed: %s\n", rd_kafka_err2str(err)), 2;
         if (a.one_by_one) {  // the next command is sent once this one's outcome is in
             rd_kafka_flush(producer->get(), a.wait_ms);
             auto got = (*waiter)->wait({c.envelope.command_id()}, std::chrono::steady_clock::now() + std::chrono::milliseconds(a.wait_ms));

@@ -71,7 +71,9 @@ result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope&
     auto ledger_cmd = events::ledger_command_of(command);
     if (!ledger_cmd)
         return rejection{rejection_code::payload_missing, "payload", "the envelope carries no command"};
-    auto decided = aggregates::ledger::decide(*ledger_cmd, state, aggregates::decide_context{now_ms, command.actor()});
+    // A process manager's posting (caused by a recorded event) may still enter a closed period.
+    const bool process_manager = command.source() == "billing-manager" && !command.causation_event_id().empty();
+    auto decided = aggregates::ledger::decide(*ledger_cmd, state, aggregates::decide_context{now_ms, command.actor(), process_manager});
     if (!decided) return decided.error();
     std::vector<v1::EventEnvelope> out;
     for (const auto& e : *decided) {

@@ -53,7 +53,7 @@ struct projector::impl {
         auto identity = log_identity(consumer.get(), topics.events());
         if (!identity) return std::string("cannot read the Kafka cluster id (is the broker up?)");
         // The row layout version is part of the identity: a store of another layout is rebuilt.
-        *identity += "/projection-rows-v4";
+        *identity += "/projection-rows-v5";
         if (auto before = store.adopt_identity(*identity)) {
             log->warn("projection store was built from {} but the log is {}: rebuilding", *before, *identity);
             wipe();

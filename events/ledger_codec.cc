@@ -137,6 +137,10 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
             return close_period{book_id{envelope.close_period().book_id()}, envelope.close_period().through_date()};
         case E::kReopenPeriod:
             return reopen_period{book_id{envelope.reopen_period().book_id()}, envelope.reopen_period().through_date()};
+        case E::kSealPeriod: {
+            const auto& c = envelope.seal_period();
+            return seal_period{book_id{c.book_id()}, c.through_date(), c.trial_balance_sha256(), c.chain_heads()};
+        }
         case E::kSetBookCalendar: {
             const auto& c = envelope.set_book_calendar();
             return set_book_calendar{book_id{c.book_id()}, c.utc_offset_minutes(), c.cutoff_minutes()};
@@ -238,6 +242,10 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
         case E::kPeriodReopened: {
             const auto& e = envelope.period_reopened();
             return period_reopened{book_id{e.book_id()}, e.through_date(), e.reopened_by()};
+        }
+        case E::kPeriodSealed: {
+            const auto& e = envelope.period_sealed();
+            return period_sealed{book_id{e.book_id()}, e.through_date(), e.trial_balance_sha256(), e.chain_heads(), e.sealed_by()};
         }
         case E::kEntryRepeatAcknowledged: {
             const auto& e = envelope.entry_repeat_acknowledged();
@@ -361,6 +369,13 @@ void set_payload(v1::CommandEnvelope& envelope, const ledger_command& command) {
                 envelope.mutable_reopen_period()->set_book_id(c.book.value);
                 envelope.mutable_reopen_period()->set_through_date(c.through_date);
             },
+            [&](const seal_period& c) {
+                auto* p = envelope.mutable_seal_period();
+                p->set_book_id(c.book.value);
+                p->set_through_date(c.through_date);
+                p->set_trial_balance_sha256(c.trial_balance_sha256);
+                p->set_chain_heads(c.chain_heads);
+            },
             [&](const set_book_calendar& c) {
                 auto* p = envelope.mutable_set_book_calendar();
                 p->set_book_id(c.book.value);
@@ -464,6 +479,14 @@ void set_payload(v1::EventEnvelope& envelope, const ledger_event& event) {
                 p->set_book_id(e.book.value);
                 p->set_through_date(e.through_date);
                 p->set_reopened_by(e.reopened_by);
+            },
+            [&](const period_sealed& e) {
+                auto* p = envelope.mutable_period_sealed();
+                p->set_book_id(e.book.value);
+                p->set_through_date(e.through_date);
+                p->set_trial_balance_sha256(e.trial_balance_sha256);
+                p->set_chain_heads(e.chain_heads);
+                p->set_sealed_by(e.sealed_by);
             },
             [&](const book_calendar_set& e) {
                 auto* p = envelope.mutable_book_calendar_set();

@@ -154,6 +154,14 @@ struct reopen_period {
     bool operator==(const reopen_period&) const = default;
 };
 
+struct seal_period {
+    book_id book;
+    std::string through_date;
+    std::string trial_balance_sha256;
+    std::string chain_heads;
+    bool operator==(const seal_period&) const = default;
+};
+
 struct set_book_calendar {
     book_id book;
     std::int32_t utc_offset_minutes = 0;
@@ -283,6 +291,15 @@ struct period_reopened {
     bool operator==(const period_reopened&) const = default;
 };
 
+struct period_sealed {
+    book_id book;
+    std::string through_date;
+    std::string trial_balance_sha256;
+    std::string chain_heads;
+    std::string sealed_by;
+    bool operator==(const period_sealed&) const = default;
+};
+
 struct book_calendar_set {
     book_id book;
     std::int32_t utc_offset_minutes = 0;
@@ -306,11 +323,11 @@ struct entry_repeat_acknowledged {
 using ledger_command =
     std::variant<open_account, post_entry, set_account_constraints, close_account, reopen_account,
                  place_hold, increase_hold, capture_hold, release_hold, expire_holds, reverse_entry,
-                 close_period, reopen_period, set_book_calendar, set_account_mapping>;
+                 close_period, reopen_period, set_book_calendar, set_account_mapping, seal_period>;
 using ledger_event =
     std::variant<account_opened, entry_posted, account_constraints_changed, account_closed,
                  account_reopened, hold_placed, hold_increased, hold_captured, hold_released,
                  hold_expired, period_closed, period_reopened, entry_repeat_acknowledged,
-                 book_calendar_set, account_mapping_set>;
+                 book_calendar_set, account_mapping_set, period_sealed>;
 
 }  // namespace daybook::events

@@ -83,7 +83,10 @@ enum class rejection_code : std::uint16_t {
     account_role_unmapped = 1052,       // a leg's role has no account on the entry's date
     leg_account_and_role = 1053,        // a leg names both an account and a role
     mapping_versions_exhausted = 1054,  // a role was remapped limits::mapping_versions_max times
-    // Next free ledger code: 1055.
+    period_sealed = 1055,               // a date in a sealed period, or a reopen into one
+    period_already_sealed = 1056,       // seal_period at or before the sealed date
+    seal_evidence_invalid = 1057,       // trial balance hash not 64 hex, or chain heads not P:SEQ:HEX
+    // Next free ledger code: 1058.
     // Invoices, bills, payments, numbering series (aggregates/billing.h).
     billing_book_id_invalid = 2000,         // book_id is empty or malformed
     invoice_id_invalid = 2001,              // invoice_id is empty or malformed

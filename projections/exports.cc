@@ -76,13 +76,15 @@ struct totals {
     int128 debits = 0, credits = 0;
 };
 
-std::vector<v1::EntryView> entries_in_order(const store& s, const std::string& book, const std::string& as_of) {
+std::vector<v1::EntryView> entries_in_order(const store& s, const std::string& book, const std::string& as_of,
+                                            std::optional<std::int64_t> known_at_ms) {
     std::vector<v1::EntryView> out;
     std::string prefix = "entry/" + book + '\0';
     s.scan(prefix, [&](std::string_view, std::string_view v) {
         v1::EntryView e;
         e.ParseFromArray(v.data(), static_cast<int>(v.size()));
-        if (as_of.empty() || e.entry().effective_date() <= as_of) out.push_back(std::move(e));
+        if ((as_of.empty() || e.entry().effective_date() <= as_of) && (!known_at_ms || e.recorded_at_ms() <= *known_at_ms))
+            out.push_back(std::move(e));
         return true;
     });
     std::sort(out.begin(), out.end(), [](const v1::EntryView& a, const v1::EntryView& b) {
@@ -124,9 +126,10 @@ table jet(const std::vector<v1::EntryView>& entries, std::map<std::string, total
             auto& c = control[currency];
             c.debits += item.first.debits;
             c.credits += item.first.credits;
-            // Approvers arrive with four-eyes approval (the security work); empty until then.
+            std::string approvers;
+            for (const auto& a : e.approvers()) approvers += (approvers.empty() ? "" : ";") + a;
             t.rows.push_back({e.entry().entry_id(), e.entry().effective_date(), e.entry().effective_date().substr(0, 7),
-                              utc_time(e.recorded_at_ms()), e.actor(), "", entry_kind(e.source()), e.source(),
+                              utc_time(e.recorded_at_ms()), e.actor(), approvers, entry_kind(e.source()), e.source(),
                               e.correlation_id(), e.command_id(), e.entry().reversal_of(), currency,
                               std::to_string(item.second), to_decimal(item.first.debits), to_decimal(item.first.credits)});
         }
@@ -135,11 +138,11 @@ table jet(const std::vector<v1::EntryView>& entries, std::map<std::string, total
 }
 
 table trial_balance_table(const store& s, const std::string& book, const std::string& as_of,
-                          std::map<std::string, totals>& control) {
+                          std::optional<std::int64_t> known_at_ms, std::map<std::string, totals>& control) {
     table t{{"account_id", "name", "type", "parent_account_id", "currency", "scale", "debits_minor", "credits_minor",
              "balance_minor"},
             {}};
-    for (const auto& a : accounts_as_of(s, book, as_of)) {
+    for (const auto& a : accounts_as_of(s, book, as_of, known_at_ms)) {
         auto& c = control[a.currency()];
         c.debits += a.debits_minor();
         c.credits += a.credits_minor();
@@ -175,10 +178,10 @@ result<export_result, std::string> export_report(const store& s, const export_re
     std::map<std::string, totals> control;
     table t;
     if (r.report == "journal" || r.report == "jet") {
-        auto entries = entries_in_order(s, r.book, r.as_of);
+        auto entries = entries_in_order(s, r.book, r.as_of, r.known_at_ms);
         t = r.report == "journal" ? journal(entries, control) : jet(entries, control);
     } else if (r.report == "trial-balance") {
-        t = trial_balance_table(s, r.book, r.as_of, control);
+        t = trial_balance_table(s, r.book, r.as_of, r.known_at_ms, control);
     } else if (r.report == "statement") {
         auto account = find_balance(s, r.book, r.account);
         if (!account) return "account " + r.account + " is not in book " + r.book;
@@ -205,11 +208,13 @@ result<export_result, std::string> export_report(const store& s, const export_re
         totals_json += (totals_json.empty() ? "" : ",") + std::string("{\"currency\":") + json_string(currency) +
                        ",\"debits_minor\":\"" + to_decimal(c.debits) + "\",\"credits_minor\":\"" + to_decimal(c.credits) + "\"}";
     }
-    // Journal and JET control totals tie to the trial balance of the same state (all dates).
+    // Journal and JET control totals tie to the trial balance of the same state, as of the same
+    // date and as known at the same time.
     std::string tie;
-    if ((r.report == "journal" || r.report == "jet") && r.as_of.empty()) {
+    if (r.report == "journal" || r.report == "jet") {
         std::map<std::string, totals> tb;
-        for (const auto& row : trial_balance(s, r.book)) {
+        auto accounts = accounts_as_of(s, r.book, r.as_of, r.known_at_ms);
+        for (const auto& row : accounts.empty() ? std::vector<v1::TrialBalanceRow>{} : trial_balance_of(accounts)) {
             tb[row.currency()].debits += parse_decimal(row.debits_minor());
             tb[row.currency()].credits += parse_decimal(row.credits_minor());
         }
@@ -222,6 +227,7 @@ result<export_result, std::string> export_report(const store& s, const export_re
     h.add(out.data);
     out.certificate = "{\"report\":" + json_string(r.report) + ",\"parameters\":{\"book\":" + json_string(r.book) +
                       ",\"account\":" + json_string(r.account) + ",\"as_of\":" + json_string(r.as_of) +
+                      ",\"known_at_ms\":" + (r.known_at_ms ? std::to_string(*r.known_at_ms) : std::string("null")) +
                       ",\"format\":" + json_string(r.format) + "},\"software_version\":" + json_string(r.software_version) +
                       ",\"computed_from\":{\"positions\":[" + positions + "],\"state_digest\":" +
                       json_string(state_digest(s)) + "},\"rows\":" + std::to_string(t.rows.size()) +

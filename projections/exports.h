@@ -13,6 +13,8 @@
 //   trial-balance  one row per account (balances as of --as-of when given)
 //   statement      one row per statement line of one account
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,7 @@ struct export_request {
     std::string as_of;    // YYYY-MM-DD or empty: journal, jet and trial-balance up to that date
     std::string format = "csv";  // csv or jsonl
     std::string software_version;
+    std::optional<std::int64_t> known_at_ms;  // journal, jet, trial-balance: only what was recorded by then
 };
 
 struct export_result {

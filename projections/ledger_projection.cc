@@ -35,8 +35,9 @@ std::optional<M> read_row(const Source& rows, const std::string& key) {
 
 std::string account_row(const std::string& book, const std::string& account) { return join("bal/", book, account); }
 
-void apply_opened(events::keyed_state& rows, const events::account_opened& e) {
+void apply_opened(events::keyed_state& rows, const events::account_opened& e, std::int64_t recorded_at_ms) {
     v1::ProjectedAccount a;
+    a.set_opened_at_ms(recorded_at_ms);
     a.set_book_id(e.book.value);
     a.set_account_id(e.account.value);
     a.set_name(e.name);
@@ -140,6 +141,7 @@ void apply_posting(events::keyed_state& rows, const posting& e, const v1::EventE
         line.set_balance_minor(a.debits_minor() - a.credits_minor());
         line.set_partition(partition);
         line.set_seq(seq);
+        line.set_recorded_at_ms(envelope.recorded_at_ms());
         rows.put(join("stmt/", e.book, l.account.value) + '\0' + be64(line.line()), events::serialize(line));
         // Month row first (the checkpoint), then the day row: "balance on D" reads the months
         // before D's month and at most one month of days; a backdated entry touches two rows.
@@ -204,7 +206,7 @@ void apply_ledger_event(events::keyed_state& rows, const events::ledger_event& e
     using namespace events;
     std::visit(
         overloaded{
-            [&](const account_opened& e) { apply_opened(rows, e); },
+            [&](const account_opened& e) { apply_opened(rows, e, envelope.recorded_at_ms()); },
             [&](const entry_posted& e) {
                 apply_posting(rows, {e.book.value, e.entry.value, e.effective_date, e.memo, e.legs, e.reversal_of.value},
                               envelope, partition, seq);
@@ -250,14 +252,23 @@ void apply_ledger_event(events::keyed_state& rows, const events::ledger_event& e
                 resolve_hold(rows, e.book.value, e.hold.value, e.released_minor, v1::HOLD_STATUS_EXPIRED, partition, seq);
             },
             [&](const period_closed& e) {
-                v1::BookState b;
+                auto b = read_row<v1::BookState>(rows, "book/" + e.book.value).value_or(v1::BookState{});
                 b.set_closed_through(e.through_date);
                 b.set_closed_by(e.closed_by);
                 rows.put("book/" + e.book.value, events::serialize(b));
             },
             [&](const period_reopened& e) {
-                v1::BookState b;
+                auto b = read_row<v1::BookState>(rows, "book/" + e.book.value).value_or(v1::BookState{});
                 b.set_closed_through(e.through_date);
+                b.clear_closed_by();
+                rows.put("book/" + e.book.value, events::serialize(b));
+            },
+            [&](const period_sealed& e) {
+                auto b = read_row<v1::BookState>(rows, "book/" + e.book.value).value_or(v1::BookState{});
+                b.set_sealed_through(e.through_date);
+                b.set_sealed_by(e.sealed_by);
+                b.set_seal_trial_balance_sha256(e.trial_balance_sha256);
+                b.set_seal_chain_heads(e.chain_heads);
                 rows.put("book/" + e.book.value, events::serialize(b));
             },
             [&](const book_calendar_set&) {},  // decides dates; nothing to show
@@ -440,18 +451,70 @@ std::map<std::string, movement> movements(const store& s, const std::string& boo
     return out;
 }
 
-std::vector<v1::ProjectedAccount> accounts_as_of(const store& s, const std::string& book, const std::string& as_of) {
+std::vector<v1::ProjectedAccount> accounts_as_of(const store& s, const std::string& book, const std::string& as_of,
+                                                std::optional<std::int64_t> known_at_ms) {
     auto accounts = list_accounts(s, book);
-    if (as_of.empty()) return accounts;
-    auto moves = movements(s, book, "", as_of);
+    if (!as_of.empty()) {
+        auto moves = movements(s, book, "", as_of);
+        for (auto& acc : accounts) {
+            auto it = moves.find(acc.account_id());
+            acc.set_debits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.debits));
+            acc.set_credits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.credits));
+            acc.clear_debits_pending_minor();
+            acc.clear_credits_pending_minor();
+        }
+    }
+    if (!known_at_ms) return accounts;
+    std::vector<v1::ProjectedAccount> known;
     for (auto& acc : accounts) {
-        auto it = moves.find(acc.account_id());
-        acc.set_debits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.debits));
-        acc.set_credits_minor(it == moves.end() ? 0 : static_cast<std::int64_t>(it->second.credits));
+        if (acc.opened_at_ms() > *known_at_ms) continue;  // not yet opened at that time
         acc.clear_debits_pending_minor();
         acc.clear_credits_pending_minor();
+        // A book lives in one partition, whose recorded_at never decreases: the lines recorded
+        // after known_at are a suffix of the statement. Find its first line, then take it back.
+        const auto prefix = join("stmt/", book, acc.account_id()) + '\0';
+        std::uint64_t lo = 1, hi = acc.statement_lines() + 1;
+        while (lo < hi) {
+            auto mid = lo + (hi - lo) / 2;
+            auto line = read_row<v1::StatementLine>(s, prefix + be64(mid));
+            if (line && line->recorded_at_ms() > *known_at_ms) hi = mid;
+            else lo = mid + 1;
+        }
+        s.scan(
+            prefix,
+            [&](std::string_view, std::string_view v) {
+                v1::StatementLine line;
+                line.ParseFromArray(v.data(), static_cast<int>(v.size()));
+                if (!as_of.empty() && line.effective_date() > as_of) return true;
+                if (line.side() == v1::SIDE_DEBIT) acc.set_debits_minor(acc.debits_minor() - line.amount_minor());
+                else acc.set_credits_minor(acc.credits_minor() - line.amount_minor());
+                return true;
+            },
+            prefix + be64(lo));
+        known.push_back(std::move(acc));
     }
-    return accounts;
+    return known;
+}
+
+std::vector<v1::TrialBalanceRow> trial_balance_of(const std::vector<v1::ProjectedAccount>& accounts) {
+    std::map<std::string, std::pair<int128, int128>> sums;
+    std::map<std::string, std::uint64_t> counts;
+    for (const auto& a : accounts) {
+        auto& [d, c] = sums[a.currency()];
+        d += a.debits_minor();
+        c += a.credits_minor();
+        ++counts[a.currency()];
+    }
+    std::vector<v1::TrialBalanceRow> out;
+    for (const auto& [currency, dc] : sums) {
+        auto& row = out.emplace_back();
+        row.set_book_id(accounts.front().book_id());
+        row.set_currency(currency);
+        row.set_debits_minor(to_decimal(dc.first));
+        row.set_credits_minor(to_decimal(dc.second));
+        row.set_accounts(counts[currency]);
+    }
+    return out;
 }
 
 int128 normal_balance(const v1::ProjectedAccount& a) {

@@ -85,8 +85,14 @@ std::map<std::string, movement> movements(const store& s, const std::string& boo
                                           const std::string& to);
 
 // Accounts with posted debits and credits as of the end of `as_of` (everything when empty);
-// pending amounts are cleared when a date is given (holds are not dated).
-std::vector<v1::ProjectedAccount> accounts_as_of(const store& s, const std::string& book, const std::string& as_of);
+// pending amounts are cleared when a date is given (holds are not dated). With known_at_ms: only
+// what had been recorded by then ("30 June as we knew it on 2 July"): later-opened accounts are
+// left out and postings recorded after it are taken back (from the statement's suffix, found by
+// binary search, so recent known-at times are cheap).
+std::vector<v1::ProjectedAccount> accounts_as_of(const store& s, const std::string& book, const std::string& as_of,
+                                                std::optional<std::int64_t> known_at_ms = std::nullopt);
+// Trial balance rows (posted debits and credits per currency) summed from such accounts.
+std::vector<v1::TrialBalanceRow> trial_balance_of(const std::vector<v1::ProjectedAccount>& accounts);
 
 // Balance in the account type's normal direction: assets and expenses debit-normal, liabilities,
 // equity and revenue credit-normal.

@@ -7,6 +7,8 @@
 #include <random>
 
 #include "events/codec.h"
+#include "aggregates/validation.h"
+#include "events/int128.h"
 #include "events/ledger_codec.h"
 #include "projections/ledger_projection.h"
 #include "tests/test_support.h"
@@ -66,4 +68,90 @@ TEST_CASE("balances as of any date equal a direct sum over a random backdated hi
             CHECK(static_cast<std::int64_t>(got[a].credits) == expected[a].second);
         }
     }
+}
+
+TEST_CASE("balances as known at any time equal a direct sum over what had been recorded by then", "[projection][known-at]") {
+    auto seed = GENERATE(4u, 5u, 6u);
+    INFO("seed " << seed);
+    std::mt19937 rng(seed);
+    test::temp_dir dir;
+    auto opened = projections::store::open(dir.path() + "/p", {});
+    REQUIRE(opened);
+    projections::overlay rows(**opened, "");
+    std::uint64_t seq = 0, version = 0;
+    std::int64_t now = 1'750'000'000'000;  // recorded_at never decreases within a partition; often equal
+    auto apply = [&](const events::ledger_event& e) {
+        v1::EventEnvelope env;
+        env.set_stream_id("book/acme");
+        env.set_version(++version);
+        now += rng() % 3 == 0 ? 0 : 1 + rng() % 5000;
+        env.set_recorded_at_ms(now);
+        events::set_payload(env, e);
+        REQUIRE(projections::apply_event(rows, env, 0, ++seq));
+    };
+    std::vector<std::string> accounts;
+    std::map<std::string, std::int64_t> opened_at;
+    struct posted_leg { std::string account, date; bool debit; std::int64_t amount, recorded_at; };
+    std::vector<posted_leg> history;
+    auto date = [&] {
+        char buf[11];
+        std::snprintf(buf, sizeof buf, "2025-%02u-%02u", static_cast<unsigned>(1 + rng() % 12), static_cast<unsigned>(1 + rng() % 28));
+        return std::string(buf);
+    };
+    const std::int64_t start = now;
+    for (int i = 0; i < 800; ++i) {
+        if (accounts.size() < 2 || (accounts.size() < 6 && rng() % 50 == 0)) {  // accounts open as time goes on
+            accounts.push_back("a" + std::to_string(accounts.size()));
+            apply(test::opened(accounts.back()));
+            opened_at[accounts.back()] = now;
+            continue;
+        }
+        auto from = accounts[rng() % accounts.size()], to = accounts[rng() % accounts.size()];
+        if (from == to) continue;
+        std::int64_t amount = 1 + rng() % 10000;
+        auto d = date();  // backdated and postdated at random
+        apply(events::entry_posted{events::book_id{"acme"}, events::entry_id{"e" + std::to_string(i)}, d, "",
+                                   {test::debit(from, amount), test::credit(to, amount)}, {}});
+        history.push_back({from, d, true, amount, now});
+        history.push_back({to, d, false, amount, now});
+    }
+    rocksdb::WriteBatch batch;
+    rows.flush_into(batch);
+    (*opened)->write(batch);
+    for (int probe = 0; probe < 80; ++probe) {
+        // Known-at times before, at and between recordings, and after the last one.
+        std::int64_t known = probe == 0 ? start - 1 : probe == 1 ? now + 1 : start + static_cast<std::int64_t>(rng() % (now - start + 1));
+        if (probe % 4 == 2 && !history.empty()) known = history[rng() % history.size()].recorded_at;  // exactly a recording time
+        auto as_of = probe % 3 == 0 ? std::string() : date();
+        std::map<std::string, std::pair<std::int64_t, std::int64_t>> expected;
+        for (const auto& h : history)
+            if (h.recorded_at <= known && (as_of.empty() || h.date <= as_of))
+                (h.debit ? expected[h.account].first : expected[h.account].second) += h.amount;
+        auto got = projections::accounts_as_of(**opened, "acme", as_of, known);
+        INFO("as_of '" << as_of << "' known_at " << known);
+        std::size_t open_then = 0;
+        for (const auto& [a, t] : opened_at) open_then += t <= known;
+        REQUIRE(got.size() == open_then);
+        std::map<std::string, std::pair<int128, int128>> by_currency;
+        for (const auto& acc : got) {
+            CHECK(opened_at[acc.account_id()] <= known);
+            CHECK(acc.debits_minor() == expected[acc.account_id()].first);
+            CHECK(acc.credits_minor() == expected[acc.account_id()].second);
+        }
+        if (!got.empty()) {
+            auto tb = projections::trial_balance_of(got);
+            REQUIRE(tb.size() == 1);
+            CHECK(tb[0].debits_minor() == tb[0].credits_minor());  // every entry known then balances
+        }
+    }
+}
+
+TEST_CASE("known-at moments are read from dates, UTC times and epoch milliseconds", "[known-at]") {
+    CHECK(aggregates::parse_instant("1970-01-01") == 86'400'000 - 1);
+    CHECK(aggregates::parse_instant("2026-07-02T00:00:00Z") == 1'782'950'400'000);
+    CHECK(aggregates::parse_instant("2026-07-02T13:45:07.250Z") == 1'782'950'400'000 + ((13 * 60 + 45) * 60 + 7) * 1000LL + 250);
+    CHECK(aggregates::parse_instant("1782950400000") == 1'782'950'400'000);
+    for (const char* bad : {"", "2026-02-30", "2026-07-02T24:00:00Z", "2026-07-02T10:00:00", "2026-07-02T10:00:00+02:00",
+                            "2026-07-02T10:00:00.5Z", "2026-07-02 10:00:00Z", "-5", "yesterday"})
+        CHECK_FALSE(aggregates::parse_instant(bad).has_value());
 }

@@ -129,7 +129,7 @@ TEST_CASE("exports of the golden state: journal and JET tie to the trial balance
         (*store)->write(batch);
     }
     auto run = [&](std::string report, std::string format = "csv", std::string account = "", std::string as_of = "") {
-        auto e = projections::export_report(**store, {report, "northwind", account, as_of, format, "daybook test"});
+        auto e = projections::export_report(**store, {report, "northwind", account, as_of, format, "daybook test", {}});
         REQUIRE(e);
         return *e;
     };
@@ -158,9 +158,13 @@ TEST_CASE("exports of the golden state: journal and JET tie to the trial balance
     CHECK(tb.data.find("{\"account_id\":\"1100\",\"name\":\"Bank\"") != std::string::npos);
     auto early = run("journal", "csv", "", "2026-11-05");
     CHECK(early.data.size() < run("journal").data.size());
-    CHECK(early.certificate.find("ties_to_trial_balance") == std::string::npos);  // a date cut does not tie to today's
+    // A date cut ties to the trial balance as of the same date, not to today's.
+    CHECK(early.certificate.find("\"ties_to_trial_balance\":true") != std::string::npos);
+    auto early_tb = run("trial-balance", "csv", "", "2026-11-05");
+    CHECK(early_tb.certificate.find("\"as_of\":\"2026-11-05\"") != std::string::npos);
+    CHECK(early_tb.data != tb.data);
     auto statement = run("statement", "csv", "1100");
     CHECK(statement.data.starts_with("line,entry_id,effective_date,memo,side,amount_minor,balance_minor,partition,seq\r\n"));
-    CHECK(!projections::export_report(**store, {"statement", "northwind", "nope", "", "csv", ""}));
-    CHECK(!projections::export_report(**store, {"journal", "northwind", "", "", "xml", ""}));
+    CHECK(!projections::export_report(**store, {"statement", "northwind", "nope", "", "csv", "", {}}));
+    CHECK(!projections::export_report(**store, {"journal", "northwind", "", "", "xml", "", {}}));
 }

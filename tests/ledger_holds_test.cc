@@ -43,6 +43,7 @@ using events::period_reopened;
 using events::place_hold;
 using events::reopen_account;
 using events::reopen_period;
+using events::seal_period;
 using events::reverse_entry;
 using events::set_account_constraints;
 using history_t = std::vector<ledger::event>;
@@ -190,6 +191,21 @@ reopen_period reopen_period_cmd(std::string through = "") {
 }
 period_reopened period_reopened_ev(std::string through = "", std::string actor = "bob") {
     return period_reopened{book_id{book}, std::move(through), std::move(actor)};
+}
+
+seal_period seal_period_cmd(std::string through, std::string sha = std::string(64, 'a'),
+                            std::string heads = "0:7:" + std::string(64, 'b')) {
+    return seal_period{book_id{book}, std::move(through), std::move(sha), std::move(heads)};
+}
+events::period_sealed period_sealed_ev(std::string through, std::string actor = "alice") {
+    return events::period_sealed{book_id{book}, std::move(through), std::string(64, 'a'), "0:7:" + std::string(64, 'b'),
+                                 std::move(actor)};
+}
+// A process manager's command: source billing-manager with a causation event.
+aggregates::decide_context as_process_manager() {
+    auto c = test_ctx(t0, "daybook-billing");
+    c.process_manager = true;
+    return c;
 }
 
 aggregates::decide_context at(std::int64_t now_ms) { return test_ctx(now_ms); }
@@ -2488,6 +2504,111 @@ SCENARIO("a closed period locks effective dates up to and including its date", "
     }
 }
 
+SCENARIO("a closed period still takes process managers' postings until it is sealed", "[ledger][period][seal]") {
+    GIVEN("the book with a hold h1 and an entry e1, closed through 2024-02-29") {
+        auto history = books_plus({held("h1", "wallet", "merchant", 30'00),
+                                   posted_on("e1", {debit("cash", 1'00), credit("revenue", 1'00)}, "2024-02-10"),
+                                   period_closed_ev("2024-02-29")});
+        WHEN("a process manager posts, captures or reverses into the period") {
+            THEN("it is accepted (its cause, an invoice of the period, came before the close)") {
+                CHECK(when(history, post("e2", {debit("cash", 1), credit("revenue", 1)}, "2024-02-20"), as_process_manager())
+                          .has_value());
+                CHECK(when(history, capture_cmd("h1", "c1", 1, false, "2024-02-29"), as_process_manager()).has_value());
+                CHECK(when(history, reverse_cmd("e1", "r1", "2024-02-29"), as_process_manager()).has_value());
+            }
+        }
+        WHEN("the period is sealed through 2024-02-29") {
+            auto sealed = plus(history, {period_sealed_ev("2024-02-29")});
+            THEN("nobody posts into it: period_sealed, process managers included") {
+                for (const auto& ctx : {test_ctx(), as_process_manager()}) {
+                    REQUIRE_REJECTED(when(sealed, post("e2", {debit("cash", 1), credit("revenue", 1)}, "2024-02-20"), ctx),
+                                     rejection_code::period_sealed, "post_entry.effective_date");
+                    REQUIRE_REJECTED(when(sealed, capture_cmd("h1", "c1", 1, false, "2024-02-29"), ctx),
+                                     rejection_code::period_sealed, "capture_hold.effective_date");
+                    REQUIRE_REJECTED(when(sealed, reverse_cmd("e1", "r1", "2024-02-29"), ctx), rejection_code::period_sealed,
+                                     "reverse_entry.effective_date");
+                }
+            }
+            THEN("the next day is open") {
+                CHECK(when(sealed, post("e2", {debit("cash", 1), credit("revenue", 1)}, "2024-03-01")).has_value());
+            }
+            THEN("it cannot be reopened, not even by another person: period_sealed at reopen_period.through_date") {
+                auto through = GENERATE(std::string(""), std::string("2024-01-31"));
+                REQUIRE_REJECTED(when(sealed, reopen_period_cmd(through), as_bob()), rejection_code::period_sealed,
+                                 "reopen_period.through_date");
+            }
+            THEN("a later lock can still be reopened down to the sealed date") {
+                auto h = plus(sealed, {period_closed_ev("2024-03-31")});
+                auto decision = when(h, reopen_period_cmd("2024-02-29"), as_bob());
+                CHECK(decision.value() == events_t{period_reopened_ev("2024-02-29", "bob")});
+                REQUIRE_REJECTED(when(plus(h, decision.value()),
+                                      post("e2", {debit("cash", 1), credit("revenue", 1)}, "2024-02-29")),
+                                 rejection_code::period_sealed, "post_entry.effective_date");
+            }
+        }
+    }
+}
+
+SCENARIO("seal_period records the trial balance's hash and the chain heads of a closed period", "[ledger][period][seal]") {
+    GIVEN("the book closed through 2024-02-29 by alice") {
+        auto history = books_plus({period_closed_ev("2024-02-29")});
+        WHEN("alice seals it through 2024-02-29 or an earlier date") {
+            auto through = GENERATE(std::string("2024-02-29"), std::string("2024-01-31"));
+            auto decision = when(history, seal_period_cmd(through));
+            THEN("period_sealed carries the evidence and the sealer") {
+                CHECK(decision.value() == events_t{period_sealed_ev(through, "alice")});
+            }
+        }
+        WHEN("it is sealed past the closed date") {
+            THEN("period_not_closed at seal_period.through_date") {
+                REQUIRE_REJECTED(when(history, seal_period_cmd("2024-03-01")), rejection_code::period_not_closed,
+                                 "seal_period.through_date");
+            }
+        }
+        WHEN("it is sealed again at or before the sealed date") {
+            auto h = plus(history, {period_sealed_ev("2024-02-29")});
+            auto through = GENERATE(std::string("2024-02-29"), std::string("2024-02-01"));
+            THEN("period_already_sealed at seal_period.through_date") {
+                REQUIRE_REJECTED(when(h, seal_period_cmd(through)), rejection_code::period_already_sealed,
+                                 "seal_period.through_date");
+            }
+        }
+        WHEN("the evidence is malformed") {
+            THEN("seal_evidence_invalid at the field") {
+                for (const auto& bad : {std::string(""), std::string(63, 'a'), std::string(64, 'A'), std::string(64, 'g')})
+                    REQUIRE_REJECTED(when(history, seal_period_cmd("2024-02-29", bad)), rejection_code::seal_evidence_invalid,
+                                     "seal_period.trial_balance_sha256");
+                const auto h = std::string(64, 'b');
+                for (const auto& bad : {std::string(""), std::string("0:7"), "0:7:" + h + ",0:9:" + h, "x:7:" + h, "0::" + h,
+                                        "0:7:" + h + ",", "0:7:" + h.substr(1), ":7:" + h})
+                    REQUIRE_REJECTED(when(history, seal_period_cmd("2024-02-29", std::string(64, 'a'), bad)),
+                                     rejection_code::seal_evidence_invalid, "seal_period.chain_heads");
+                CHECK(when(history, seal_period_cmd("2024-02-29", std::string(64, 'a'), "0:7:" + h + ",3:1:" + h)).has_value());
+            }
+        }
+    }
+    GIVEN("the book with nothing closed") {
+        THEN("period_not_closed at seal_period.through_date") {
+            REQUIRE_REJECTED(when(books(), seal_period_cmd("2024-02-29")), rejection_code::period_not_closed,
+                             "seal_period.through_date");
+        }
+    }
+    GIVEN("rules in order") {
+        auto history = books_plus({period_closed_ev("2024-02-29")});
+        THEN("book_id_invalid, effective_date_invalid, seal_evidence_invalid, period_already_sealed, period_not_closed") {
+            auto cmd = seal_period_cmd("nope", "x", "y");
+            cmd.book = book_id{""};
+            REQUIRE_REJECTED(when(history, cmd), rejection_code::book_id_invalid, "seal_period.book_id");
+            REQUIRE_REJECTED(when(history, seal_period_cmd("2024-02-30", "x", "y")), rejection_code::effective_date_invalid,
+                             "seal_period.through_date");
+            REQUIRE_REJECTED(when(history, seal_period_cmd("2024-03-31", "x", "y")), rejection_code::seal_evidence_invalid,
+                             "seal_period.trial_balance_sha256");
+            REQUIRE_REJECTED(when(plus(history, {period_sealed_ev("2024-02-29")}), seal_period_cmd("2024-01-31")),
+                             rejection_code::period_already_sealed, "seal_period.through_date");
+        }
+    }
+}
+
 SCENARIO("close_period moves the lock forward only", "[ledger][period]") {
     GIVEN("the period closed through 2024-02-29 by alice") {
         auto history = books_plus({period_closed_ev("2024-02-29")});
@@ -2918,7 +3039,8 @@ private:
                                       "close_account", "reopen_account", "place_hold",
                                       "increase_hold", "capture_hold",   "release_hold",
                                       "expire_holds",  "reverse_entry",  "close_period",
-                                      "reopen_period"};
+                                      "reopen_period", "set_book_calendar", "set_account_mapping",
+                                      "seal_period"};
         return names[cmd.index()];
     }
 
