@@ -337,6 +337,8 @@ int replay(const options& o, const audit_args& a) {
     std::optional<std::int64_t> known_at;
     if (!a.known_at.empty() && !(known_at = aggregates::parse_instant(a.known_at)))
         return std::fprintf(stderr, "daybook replay: --known-at is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.mmm]Z or epoch ms\n"), 2;
+    std::error_code made;
+    fs::create_directories(a.state_dir, made);
     auto store = projections::store::open(a.state_dir, o.store);
     if (!store) return std::fprintf(stderr, "daybook replay: %s\n", store.error().c_str()), 2;
     auto applied = replay_into(o, a.log_file, **store, to, known_at);

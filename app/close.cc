@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "app/options.h"
+#include "consumers/billing_manager.h"
 #include "events/codec.h"
 #include "events/hashing.h"
 #include "events/murmur2.h"
@@ -135,7 +136,7 @@ int run_close_period(const options& o, const close_period_args& a) {
     if (!events_last) return fail(events_last.error());
     if (!a.without_process_managers) {
         auto caught_up = wait_until(a.wait_ms, [&]() -> result<bool, std::string> {
-            auto c = committed(o, "daybook-billing", o.topics.events());
+            auto c = committed(o, consumers::billing_group_of(o.processor.group_id), o.topics.events());
             if (!c) return c.error();
             for (const auto& [p, last] : *events_last)
                 if ((*c)[p] <= last) return false;
@@ -143,7 +144,7 @@ int run_close_period(const options& o, const close_period_args& a) {
         });
         if (!caught_up) return fail(caught_up.error());
         if (!*caught_up)
-            return fail("the billing process manager (group daybook-billing) has not handled the events up to the close within " +
+            return fail("the billing process manager (group " + consumers::billing_group_of(o.processor.group_id) + ") has not handled the events up to the close within " +
                         std::to_string(a.wait_ms) + " ms; is `serve --roles ...,billing` running? (--without-process-managers "
                         "when none runs)");
         std::printf("process managers caught up\n");

@@ -15,6 +15,7 @@
 #include <cstdio>
 
 #include "app/options.h"
+#include "consumers/billing_manager.h"
 #include "consumers/keystore.h"
 
 namespace daybook::app {
@@ -64,7 +65,7 @@ std::vector<acl> wanted(const options& o, const security_args& a) {
 
     topic(a.managers, t.events(), {R, D, DC});
     topic(a.managers, t.commands(), {W, D, DC});
-    prefixed(RD_KAFKA_RESOURCE_GROUP, a.managers, o.processor.group_id + ".billing", {R, D});
+    prefixed(RD_KAFKA_RESOURCE_GROUP, a.managers, consumers::billing_group_of(o.processor.group_id), {R, D});
     idempotent(a.managers);
 
     topic(a.projector, t.events(), {R, D});

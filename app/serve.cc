@@ -126,7 +126,7 @@ int run_serve(const options& o, const std::string& roles) {
     std::unique_ptr<consumers::billing_manager> billing;
     if (with_billing) {
         consumers::billing_manager_options bo;
-        bo.group_id = o.processor.group_id + ".billing";
+        bo.group_id = consumers::billing_group_of(o.processor.group_id);
         bo.instance = o.processor.instance;
         billing = std::make_unique<consumers::billing_manager>(o.kafka, o.topics, bo, make_logger("billing", o));
         threads.emplace_back([&] {

@@ -51,8 +51,12 @@ std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& eve
 // partitions (aggregates/security.h), in partition order. Pure.
 std::vector<v1::CommandEnvelope> follow_ups(const v1::EventEnvelope& event, int partitions);
 
+// The process managers' consumer group beside a processor group (serve, security apply, the closer).
+inline std::string billing_group_of(const std::string& processor_group) { return processor_group + ".billing"; }
+
 struct billing_manager_options {
-    // Consumer group of the process managers. Default: "daybook-billing".
+    // Consumer group of the process managers. Default: "daybook-billing"; serve uses
+    // billing_group_of(the processor's group).
     std::string group_id = "daybook-billing";
     // Stable id of this process (part of the transactional id). Default: "billing-1".
     std::string instance = "billing-1";

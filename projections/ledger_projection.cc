@@ -480,17 +480,21 @@ std::vector<v1::ProjectedAccount> accounts_as_of(const store& s, const std::stri
             if (line && line->recorded_at_ms() > *known_at_ms) hi = mid;
             else lo = mid + 1;
         }
+        std::set<std::string> later_entries;
         s.scan(
             prefix,
             [&](std::string_view, std::string_view v) {
                 v1::StatementLine line;
                 line.ParseFromArray(v.data(), static_cast<int>(v.size()));
+                later_entries.insert(line.entry_id());
                 if (!as_of.empty() && line.effective_date() > as_of) return true;
                 if (line.side() == v1::SIDE_DEBIT) acc.set_debits_minor(acc.debits_minor() - line.amount_minor());
                 else acc.set_credits_minor(acc.credits_minor() - line.amount_minor());
                 return true;
             },
             prefix + be64(lo));
+        acc.set_statement_lines(lo - 1);
+        acc.set_entry_count(acc.entry_count() - std::min<std::uint64_t>(acc.entry_count(), later_entries.size()));
         known.push_back(std::move(acc));
     }
     return known;

@@ -22,37 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-v1::CommandEnvelope parse(const std::string& json) {
-    v1::CommandEnvelope c;
-    REQUIRE(google::protobuf::util::JsonStringToMessage(json, &c).ok());
-    return c;
-}
-
-std::vector<v1::CommandEnvelope> chart(const std::string& book) {
-    std::vector<v1::CommandEnvelope> out;
-    const std::vector<std::tuple<std::string, std::string, std::string>> accounts{
-        {"1000", "Bank", "ASSET"},          {"1200", "Receivable", "ASSET"},      {"1300", "Supplier advances", "ASSET"},
-        {"1400", "Input VAT", "ASSET"},     {"2000", "Payable", "LIABILITY"},     {"2100", "Output VAT", "LIABILITY"},
-        {"2300", "Customer advances", "LIABILITY"}, {"4000", "Sales", "REVENUE"}, {"5000", "Purchases", "EXPENSE"}};
-    for (const auto& [id, name, type] : accounts)
-        out.push_back(parse(R"({"command_id":"open-)" + id + R"(","open_account":{"book_id":")" + book + R"(","account_id":")" + id +
-                            R"(","name":")" + name + R"(","type":"ACCOUNT_TYPE_)" + type + R"(","currency":"EUR","scale":2}})"));
-    out.push_back(parse(R"({"command_id":"map","set_account_mapping":{"book_id":")" + book +
-                        R"(","effective_from":"2026-01-01","accounts":[{"role":"ACCOUNT_ROLE_BANK","account_id":"1000"},)"
-                        R"({"role":"ACCOUNT_ROLE_RECEIVABLE","account_id":"1200"},{"role":"ACCOUNT_ROLE_SUPPLIER_ADVANCES","account_id":"1300"},)"
-                        R"({"role":"ACCOUNT_ROLE_TAX_RECEIVABLE","account_id":"1400"},{"role":"ACCOUNT_ROLE_PAYABLE","account_id":"2000"},)"
-                        R"({"role":"ACCOUNT_ROLE_TAX_PAYABLE","account_id":"2100"},{"role":"ACCOUNT_ROLE_CUSTOMER_ADVANCES","account_id":"2300"},)"
-                        R"({"role":"ACCOUNT_ROLE_REVENUE","account_id":"4000"},{"role":"ACCOUNT_ROLE_EXPENSE","account_id":"5000"}]}})"));
-    // The register: seven parties that both buy and sell, and the standard rate.
-    for (int i = 0; i < 7; ++i)
-        out.push_back(parse(R"({"command_id":"party-)" + std::to_string(i) + R"(","register_counterparty":{"book_id":")" + book +
-                            R"(","counterparty_id":"cp-)" + std::to_string(i) + R"(","name":"Party )" + std::to_string(i) +
-                            R"(","customer":true,"supplier":true,"effective_from":"2026-01-01"}})"));
-    out.push_back(parse(R"({"command_id":"tax-std","set_tax_code":{"book_id":")" + book +
-                        R"(","code":"STD","rate_bp":1900,"effective_from":"2026-01-01"}})"));
-    return out;
-}
-
 std::string query(const sandbox& box, const std::string& data, std::vector<std::string> args) {
     args.insert(args.begin(), "query");
     for (auto& a : box.common_args(data, "a")) args.push_back(a);
@@ -68,7 +37,7 @@ TEST_CASE("billing sagas survive SIGKILLs of the process managers: numbers gaple
     auto data = box.dir + "/data";
     serve_process core(box, "a", data, {"--roles", "processor,projector"});
     client c(box);
-    auto setup = c.submit(chart(book));
+    auto setup = c.submit(billing_chart(book));
     for (const auto& [id, o] : setup) REQUIRE(o.status() == v1::OUTCOME_STATUS_ACCEPTED);
 
     // 40 invoices and 10 bills in two series, 40 payments; allocations follow once issued.
@@ -79,24 +48,24 @@ TEST_CASE("billing sagas survive SIGKILLs of the process managers: numbers gaple
         bool customer = i < invoices;
         auto id = std::string(customer ? "inv-" : "bill-") + std::to_string(i);
         auto price = std::to_string(1000 + rng() % 50000);
-        documents.push_back(parse(R"({"command_id":"create-)" + id + R"(","create_invoice":{"invoice_id":")" + id +
+        documents.push_back(parse_command(R"({"command_id":"create-)" + id + R"(","create_invoice":{"invoice_id":")" + id +
                                   R"(","book_id":")" + book + R"(","direction":"INVOICE_DIRECTION_)" +
                                   (customer ? "CUSTOMER" : "SUPPLIER") + R"(","counterparty_id":"cp-)" + std::to_string(i % 7) +
                                   R"(","currency":"EUR","issue_date":"2026-11-0)" + std::to_string(1 + i % 9) +
                                   R"(","payment_terms_days":14,"series_id":")" + (i % 3 == 0 ? "export" : "default") +
                                   R"(","lines":[{"description":"goods","quantity_milli":")" + std::to_string(1000 + rng() % 5000) +
                                   R"(","unit_price_minor":")" + price + (i % 2 ? R"(","tax_code":"STD"}]}})" : R"(","tax_rate_bp":1900}]}})")));
-        documents.push_back(parse(R"({"command_id":"issue-)" + id + R"(","issue_invoice":{"invoice_id":")" + id + R"("}})"));
+        documents.push_back(parse_command(R"({"command_id":"issue-)" + id + R"(","issue_invoice":{"invoice_id":")" + id + R"("}})"));
     }
     // One invoice to a customer nobody registered: the register refuses to number it, and it
     // goes back to draft with the reason, using up no number.
-    documents.push_back(parse(R"({"command_id":"create-stranger","create_invoice":{"invoice_id":"inv-stranger","book_id":")" + book +
+    documents.push_back(parse_command(R"({"command_id":"create-stranger","create_invoice":{"invoice_id":"inv-stranger","book_id":")" + book +
                               R"(","direction":"INVOICE_DIRECTION_CUSTOMER","counterparty_id":"cp-unknown","currency":"EUR",)"
                               R"("issue_date":"2026-11-03","payment_terms_days":14,"lines":[{"description":"goods","quantity_milli":"1000",)"
                               R"("unit_price_minor":"5000","tax_code":"STD"}]}})"));
-    documents.push_back(parse(R"({"command_id":"issue-stranger","issue_invoice":{"invoice_id":"inv-stranger"}})"));
+    documents.push_back(parse_command(R"({"command_id":"issue-stranger","issue_invoice":{"invoice_id":"inv-stranger"}})"));
     for (int i = 0; i < invoices; ++i)
-        documents.push_back(parse(R"({"command_id":"pay-)" + std::to_string(i) + R"(","receive_payment":{"payment_id":"pay-)" +
+        documents.push_back(parse_command(R"({"command_id":"pay-)" + std::to_string(i) + R"(","receive_payment":{"payment_id":"pay-)" +
                                   std::to_string(i) + R"(","book_id":")" + book +
                                   R"(","direction":"PAYMENT_DIRECTION_RECEIVED","counterparty_id":"cp-)" + std::to_string(i % 7) +
                                   R"(","amount_minor":"100000","currency":"EUR","date":"2026-11-15"}})"));
@@ -117,7 +86,7 @@ TEST_CASE("billing sagas survive SIGKILLs of the process managers: numbers gaple
     // that does not exist: declined by the invoice, released by the payment (the compensation).
     std::vector<v1::CommandEnvelope> allocations;
     for (int i = 0; i < invoices; ++i)
-        allocations.push_back(parse(R"({"command_id":"alloc-)" + std::to_string(i) + R"(","allocate_payment":{"payment_id":"pay-)" +
+        allocations.push_back(parse_command(R"({"command_id":"alloc-)" + std::to_string(i) + R"(","allocate_payment":{"payment_id":"pay-)" +
                                     std::to_string(i) + R"(","allocations":[{"allocation_id":"a)" + std::to_string(i) +
                                     R"(","invoice_id":")" + (i == 0 ? std::string("inv-missing") : "inv-" + std::to_string(i)) +
                                     R"(","amount_minor":")" + std::to_string(100 + i) + R"("}]}})"));

@@ -1,6 +1,7 @@
 #include "tests/harness.h"
 
 #include <fcntl.h>
+#include <google/protobuf/util/json_util.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -430,6 +431,37 @@ std::string projected_digest(const sandbox& box, const std::string& data_dir, co
         if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("projection did not catch up");
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+}
+
+v1::CommandEnvelope parse_command(const std::string& json) {
+    v1::CommandEnvelope c;
+    if (!google::protobuf::util::JsonStringToMessage(json, &c).ok()) throw std::runtime_error("bad command JSON: " + json);
+    return c;
+}
+
+std::vector<v1::CommandEnvelope> billing_chart(const std::string& book) {
+    std::vector<v1::CommandEnvelope> out;
+    const std::vector<std::tuple<std::string, std::string, std::string>> accounts{
+        {"1000", "Bank", "ASSET"},          {"1200", "Receivable", "ASSET"},      {"1300", "Supplier advances", "ASSET"},
+        {"1400", "Input VAT", "ASSET"},     {"2000", "Payable", "LIABILITY"},     {"2100", "Output VAT", "LIABILITY"},
+        {"2300", "Customer advances", "LIABILITY"}, {"4000", "Sales", "REVENUE"}, {"5000", "Purchases", "EXPENSE"}};
+    for (const auto& [id, name, type] : accounts)
+        out.push_back(parse_command(R"({"command_id":"open-)" + id + R"(","open_account":{"book_id":")" + book + R"(","account_id":")" + id +
+                            R"(","name":")" + name + R"(","type":"ACCOUNT_TYPE_)" + type + R"(","currency":"EUR","scale":2}})"));
+    out.push_back(parse_command(R"({"command_id":"map","set_account_mapping":{"book_id":")" + book +
+                        R"(","effective_from":"2026-01-01","accounts":[{"role":"ACCOUNT_ROLE_BANK","account_id":"1000"},)"
+                        R"({"role":"ACCOUNT_ROLE_RECEIVABLE","account_id":"1200"},{"role":"ACCOUNT_ROLE_SUPPLIER_ADVANCES","account_id":"1300"},)"
+                        R"({"role":"ACCOUNT_ROLE_TAX_RECEIVABLE","account_id":"1400"},{"role":"ACCOUNT_ROLE_PAYABLE","account_id":"2000"},)"
+                        R"({"role":"ACCOUNT_ROLE_TAX_PAYABLE","account_id":"2100"},{"role":"ACCOUNT_ROLE_CUSTOMER_ADVANCES","account_id":"2300"},)"
+                        R"({"role":"ACCOUNT_ROLE_REVENUE","account_id":"4000"},{"role":"ACCOUNT_ROLE_EXPENSE","account_id":"5000"}]}})"));
+    // The register: seven parties that both buy and sell, and the standard rate.
+    for (int i = 0; i < 7; ++i)
+        out.push_back(parse_command(R"({"command_id":"party-)" + std::to_string(i) + R"(","register_counterparty":{"book_id":")" + book +
+                            R"(","counterparty_id":"cp-)" + std::to_string(i) + R"(","name":"Party )" + std::to_string(i) +
+                            R"(","customer":true,"supplier":true,"effective_from":"2026-01-01"}})"));
+    out.push_back(parse_command(R"({"command_id":"tax-std","set_tax_code":{"book_id":")" + book +
+                        R"(","code":"STD","rate_bp":1900,"effective_from":"2026-01-01"}})"));
+    return out;
 }
 
 }  // namespace daybook::testing

@@ -136,6 +136,12 @@ v1::CommandEnvelope post_entry(const std::string& id, const std::string& book, c
                                const std::string& debit, const std::string& credit, std::int64_t amount,
                                const std::string& currency = "EUR");
 
+// A command from its JSON form (throws on bad JSON).
+v1::CommandEnvelope parse_command(const std::string& json);
+// A billing book's chart: bank, receivable, payable, VAT, advances, sales and purchases (EUR), the
+// role mapping from 2026-01-01, seven parties cp-0..cp-6 that buy and sell, and tax code STD 19 %.
+std::vector<v1::CommandEnvelope> billing_chart(const std::string& book);
+
 // Waits until `daybook query digest` over the given store answers and every partition's
 // projected seq has reached the log's last seq; returns the digest.
 std::string projected_digest(const sandbox& box, const std::string& data_dir, const std::string& instance,
