@@ -266,61 +266,6 @@ int check_proof(const audit_args& a) {
     return checked > 0 && failed == 0 ? 0 : 1;
 }
 
-// Rebuilds every projection from offset 0 into `store`: each partition up to its sequence in `to`
-// when given (a partition missing from `to` contributes nothing), and only events recorded at or
-// before known_at_ms when given (recorded_at never decreases within a partition: a prefix).
-// Returns the number of events applied.
-result<std::size_t, std::string> replay_into(const options& o, const std::string& log_file, projections::store& store,
-                                             const std::map<std::uint32_t, std::uint64_t>& to,
-                                             std::optional<std::int64_t> known_at_ms) {
-    projections::overlay rows(store, "");
-    events::chain_verifier v(1024);
-    std::set<std::uint32_t> done;  // partitions past known_at
-    std::size_t applied = 0, batch = 0;
-    std::string problem;
-    auto apply = [&](std::uint32_t p, std::string_view value) {
-        if (!problem.empty() || done.count(p)) return;
-        if (auto it = to.find(p); !to.empty() && (it == to.end() || v.partitions()[p].seq >= it->second)) return;
-        v.add(p, value);
-        if (!v.valid()) {
-            problem = "the log does not verify at partition " + std::to_string(p);
-            return;
-        }
-        auto rec = events::read_sealed(p, value);
-        if (known_at_ms && rec->envelope.recorded_at_ms() > *known_at_ms) {
-            done.insert(p);
-            return;
-        }
-        projections::apply_event(rows, rec->envelope, p, rec->sealed.seq());
-        v1::PartitionPosition pos;
-        pos.set_seq(rec->sealed.seq());
-        pos.set_head(rec->sealed.hash());
-        rows.put(projections::position_key(p), pos.SerializeAsString());
-        ++applied;
-        if (++batch == 10000) {
-            rocksdb::WriteBatch wb;
-            rows.flush_into(wb);
-            store.write(wb);
-            batch = 0;
-        }
-    };
-    if (!log_file.empty()) {
-        for (const auto& r : events::read_log_file(log_file)) apply(r.partition, r.value);
-    } else {
-        auto read = consumers::read_whole_topic(o.kafka, o.topics.events(),
-                                                [&](std::uint32_t p, std::int64_t, std::string_view value) { apply(p, value); });
-        if (!read) return read.error();
-    }
-    if (!problem.empty()) return problem;
-    for (const auto& [p, seq] : to)
-        if (seq > 0 && (p >= v.partitions().size() || v.partitions()[p].seq < seq))
-            return "the log of partition " + std::to_string(p) + " ends before seq " + std::to_string(seq);
-    rocksdb::WriteBatch wb;
-    rows.flush_into(wb);
-    store.write(wb);
-    return applied;
-}
-
 // Rebuilds every projection from offset 0 into a fresh store (optionally only up to given seqs per
 // partition, or as known at a time) and prints the state digest: equal logs give equal digests
 // (DESIGN.md rule 6).
@@ -449,6 +394,61 @@ int trail(const options& o, const audit_args& a) {
 }
 
 }  // namespace
+
+// Rebuilds every projection from offset 0 into `store`: each partition up to its sequence in `to`
+// when given (a partition missing from `to` contributes nothing), and only events recorded at or
+// before known_at_ms when given (recorded_at never decreases within a partition: a prefix).
+// Returns the number of events applied.
+result<std::size_t, std::string> replay_into(const options& o, const std::string& log_file, projections::store& store,
+                                             const std::map<std::uint32_t, std::uint64_t>& to,
+                                             std::optional<std::int64_t> known_at_ms) {
+    projections::overlay rows(store, "");
+    events::chain_verifier v(1024);
+    std::set<std::uint32_t> done;  // partitions past known_at
+    std::size_t applied = 0, batch = 0;
+    std::string problem;
+    auto apply = [&](std::uint32_t p, std::string_view value) {
+        if (!problem.empty() || done.count(p)) return;
+        if (auto it = to.find(p); !to.empty() && (it == to.end() || v.partitions()[p].seq >= it->second)) return;
+        v.add(p, value);
+        if (!v.valid()) {
+            problem = "the log does not verify at partition " + std::to_string(p);
+            return;
+        }
+        auto rec = events::read_sealed(p, value);
+        if (known_at_ms && rec->envelope.recorded_at_ms() > *known_at_ms) {
+            done.insert(p);
+            return;
+        }
+        projections::apply_event(rows, rec->envelope, p, rec->sealed.seq());
+        v1::PartitionPosition pos;
+        pos.set_seq(rec->sealed.seq());
+        pos.set_head(rec->sealed.hash());
+        rows.put(projections::position_key(p), pos.SerializeAsString());
+        ++applied;
+        if (++batch == 10000) {
+            rocksdb::WriteBatch wb;
+            rows.flush_into(wb);
+            store.write(wb);
+            batch = 0;
+        }
+    };
+    if (!log_file.empty()) {
+        for (const auto& r : events::read_log_file(log_file)) apply(r.partition, r.value);
+    } else {
+        auto read = consumers::read_whole_topic(o.kafka, o.topics.events(),
+                                                [&](std::uint32_t p, std::int64_t, std::string_view value) { apply(p, value); });
+        if (!read) return read.error();
+    }
+    if (!problem.empty()) return problem;
+    for (const auto& [p, seq] : to)
+        if (seq > 0 && (p >= v.partitions().size() || v.partitions()[p].seq < seq))
+            return "the log of partition " + std::to_string(p) + " ends before seq " + std::to_string(seq);
+    rocksdb::WriteBatch wb;
+    rows.flush_into(wb);
+    store.write(wb);
+    return applied;
+}
 
 int run_audit(const options& o, const audit_args& a) {
     if (a.what == "replay") return replay(o, a);

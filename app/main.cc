@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
     serve->add_option("--roles", roles, "processor, projector, scheduler (needs projector), billing (process managers), comma-separated")->envname("DAYBOOK_ROLES")->capture_default_str();
     serve->add_option("--commit-interval-ms", o.processor.commit_interval_ms, "longest time a batch stays in one transaction")->envname("DAYBOOK_COMMIT_INTERVAL_MS")->capture_default_str();
     serve->add_option("--batch-max", o.processor.batch_commands_max, "most commands in one transaction")->envname("DAYBOOK_BATCH_MAX")->capture_default_str();
+    serve->add_option("--digest-every-events", o.projector.digest_every_events,
+                      "the projector records its state digest after this many events, and at a clean stop (0: never); `daybook verify` replays to check it")
+        ->envname("DAYBOOK_DIGEST_EVERY_EVENTS")->capture_default_str();
     serve->add_option("--store-cache-bytes", o.store.cache_bytes, "block cache bytes per store")->envname("DAYBOOK_STORE_CACHE_BYTES")->capture_default_str();
     serve->add_option("--fault-unknown-after-commit-every", o.processor.fault_unknown_after_commit_every)->envname("DAYBOOK_FAULT_UNKNOWN_AFTER_COMMIT_EVERY")->group("");
     serve->add_option("--fault-unknown-instead-of-commit-every", o.processor.fault_unknown_instead_of_commit_every)->envname("DAYBOOK_FAULT_UNKNOWN_INSTEAD_OF_COMMIT_EVERY")->group("");
@@ -229,6 +232,8 @@ int main(int argc, char** argv) {
     auto* verify = app.add_subcommand("verify", "what needs a person: stopped partitions, refused postings, DLQ, control accounts (exit 1 on a problem)");
     common(verify);
     verify->add_option("--book", verify_book, "one book (default: every book)");
+    bool verify_no_replay = false;
+    verify->add_flag("--no-replay", verify_no_replay, "skip replaying the log to the projector's latest recorded state digest");
 
     daybook::app::export_args export_args;
     auto* exp = app.add_subcommand("export", "journal, JET extract, trial balance or statement as CSV / JSON Lines, with a certificate");
@@ -285,7 +290,7 @@ int main(int argc, char** argv) {
     if (submit->parsed()) return daybook::app::run_submit(o, submit_args);
     if (status->parsed()) return daybook::app::run_status(o, status_format);
     if (exp->parsed()) return daybook::app::run_export(o, export_args);
-    if (verify->parsed()) return daybook::app::run_verify(o, verify_book);
+    if (verify->parsed()) return daybook::app::run_verify(o, verify_book, !verify_no_replay);
     if (close_period->parsed()) return daybook::app::run_close_period(o, close_args);
     for (auto* sub : dlq->get_subcommands()) {
         dlq_args.what = sub->get_name();

@@ -4,7 +4,9 @@
 
 #include <spdlog/logger.h>
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,7 +101,8 @@ struct export_args {
     std::string out;     // the file; its certificate goes to <out>.certificate.json
 };
 int run_export(const options& o, const export_args& a);
-int run_verify(const options& o, const std::string& book);
+// replay_digest: also replay the log to the projector's latest recorded state digest and compare.
+int run_verify(const options& o, const std::string& book, bool replay_digest);
 struct query_args {
     std::string what;  // balance, accounts, trial-balance, statement, entry, digest
     std::string book, account, entry;
@@ -127,6 +130,12 @@ struct audit_args {
     std::string command_id, correlation_id, actor, stream;  // trail
 };
 int run_audit(const options& o, const audit_args& a);
+// Rebuilds every projection from offset 0 into `store` (app/audit.cc): each partition up to its
+// seq in `to` when given (a partition missing from `to` contributes nothing), only events recorded
+// by known_at_ms when given. Verifies the chain on the way. Returns the events applied.
+result<std::size_t, std::string> replay_into(const options& o, const std::string& log_file, projections::store& store,
+                                             const std::map<std::uint32_t, std::uint64_t>& to,
+                                             std::optional<std::int64_t> known_at_ms);
 struct tokens_args {
     std::string what;  // create, revoke
     std::string file, actor, role = "reader";

@@ -100,7 +100,9 @@ int run_serve(const options& o, const std::string& roles) {
         });
     }
     if (with_projector) {
-        proj = std::make_unique<consumers::projector>(o.kafka, o.topics, o.projector, *projector_store,
+        auto projector_options = o.projector;
+        projector_options.software_version = o.processor.software_version;
+        proj = std::make_unique<consumers::projector>(o.kafka, o.topics, projector_options, *projector_store,
                                                       make_logger("projector", o));
         threads.emplace_back([&] {
             if (auto r = proj->run(stop); !r) {

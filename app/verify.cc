@@ -1,21 +1,62 @@
-// `daybook verify [--book B]`: what needs a person, as one report and an exit status (0 when all
-// is clear, 1 otherwise): stopped projection partitions, commands of the process managers that
+// `daybook verify [--book B] [--no-replay]`: what needs a person, as one report and an exit status
+// (0 when all is clear, 1 otherwise): the projector's latest recorded state digest against a
+// replay of the log to the same positions (deterministic replay, DESIGN.md rule 6), stopped
+// projection partitions, commands of the process managers that
 // their target refused (a posting the ledger would not take), DLQ records, and each book's
 // control accounts (receivable, payable, advances) against its invoices and payments. Documents
 // whose sagas are still running are listed as in flight (information, not a failure).
 
 #include <cstdio>
+#include <filesystem>
+#include <unistd.h>
 
 #include "app/options.h"
 #include "consumers/log_reader.h"
 #include "consumers/pipeline_status.h"
+#include "events/codec.h"
 #include "events/int128.h"
 #include "projections/billing_projection.h"
 #include "projections/ledger_projection.h"
 
 namespace daybook::app {
 
-int run_verify(const options& o, const std::string& book) {
+namespace {
+
+// The latest digest the live projector recorded, against a replay of the log to its positions
+// into a temporary store. nullopt: nothing recorded yet.
+std::optional<std::pair<bool, std::string>> check_recorded_digest(const options& o, const projections::store& s) {
+    std::optional<v1::RecordedDigest> latest;
+    s.scan("digest/", [&](std::string_view, std::string_view v) {
+        latest.emplace().ParseFromArray(v.data(), static_cast<int>(v.size()));
+        return true;
+    });
+    if (!latest) return std::nullopt;
+    auto parsed = events::parse_token(latest->positions());
+    if (!parsed) return std::pair{false, "unreadable positions " + latest->positions()};
+    std::map<std::uint32_t, std::uint64_t> to;
+    for (const auto& [p, seq] : *parsed) to[p] = seq;
+    namespace fs = std::filesystem;
+    auto dir = fs::temp_directory_path() / ("daybook-verify-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    std::string replayed, problem;
+    {
+        auto store = projections::store::open(dir.string(), o.store);
+        if (!store) return std::pair{false, store.error()};
+        if (auto applied = replay_into(o, "", **store, to, std::nullopt); !applied) problem = applied.error();
+        else replayed = projections::state_digest(**store);
+    }
+    fs::remove_all(dir);
+    std::string what = "state digest recorded by the projector at " + latest->positions() + " (" + latest->software_version() + ")";
+    if (!problem.empty()) return std::pair{false, what + ": the replay failed: " + problem};
+    if (replayed != latest->digest())
+        return std::pair{false, what + " is " + latest->digest() + " but a replay of the log to those positions gives " + replayed +
+                                    (latest->software_version() == o.processor.software_version ? "" : " (recorded by another version)")};
+    return std::pair{true, what + " equals a replay of the log to those positions (" + replayed.substr(0, 16) + "...)"};
+}
+
+}  // namespace
+
+int run_verify(const options& o, const std::string& book, bool replay_digest) {
     auto store = open_projection_reader(o);
     if (!store) return std::fprintf(stderr, "daybook verify: %s\n", store.error().c_str()), 2;
     const auto& s = **store;
@@ -24,6 +65,11 @@ int run_verify(const options& o, const std::string& book) {
         std::printf("%-5s %s\n", ok ? "ok" : "FAIL", what.c_str());
         problems += !ok;
     };
+
+    if (replay_digest) {
+        if (auto checked = check_recorded_digest(o, s)) report(checked->first, checked->second);
+        else std::printf("      no state digest recorded yet (serve --digest-every-events)\n");
+    }
 
     std::size_t stopped = 0;
     s.scan("stop/", [&](std::string_view, std::string_view why) {

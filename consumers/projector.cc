@@ -139,6 +139,29 @@ struct projector::impl {
         store.write(batch);
     }
 
+    // After a flush the store holds exactly the state at the positions: record its digest, so a
+    // replay to those positions can be checked against it later (`daybook verify`).
+    std::uint64_t since_digest = 0;
+    void record_digest() {
+        since_digest = 0;
+        v1::RecordedDigest d;
+        std::string positions;
+        for (const auto& [p, pt] : parts)
+            positions += (positions.empty() ? "" : ",") + std::to_string(p) + ":" + std::to_string(pt.pos.seq());
+        d.set_positions(positions);
+        d.set_digest(projections::state_digest(store));
+        d.set_software_version(opts.software_version);
+        d.set_recorded_at_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count());
+        rocksdb::WriteBatch batch;
+        batch.Put("digest/" + events::be64(static_cast<std::uint64_t>(d.recorded_at_ms())), d.SerializeAsString());
+        std::vector<std::string> old;
+        store.scan("digest/", [&](std::string_view k, std::string_view) { return old.emplace_back(k), true; });
+        for (std::size_t i = 0; i + recorded_digests_max <= old.size(); ++i) batch.Delete(old[i]);
+        store.write(batch);
+        log->info("state digest recorded positions={} digest={}", positions, d.digest());
+    }
+
     // false: the store does not match the log and must be rebuilt.
     result<bool, std::string> run_loop(const std::atomic<bool>& stop) {
         while (!stop.load()) {
@@ -162,8 +185,11 @@ struct projector::impl {
                 ++taken;
             }
             flush();
+            since_digest += taken;
+            if (opts.digest_every_events > 0 && since_digest >= opts.digest_every_events) record_digest();
         }
         flush();
+        if (opts.digest_every_events > 0 && since_digest > 0) record_digest();
         return true;
     }
 

@@ -25,7 +25,15 @@ struct projector_options {
     std::uint32_t batch_interval_ms = 50;
     // Most events in one WriteBatch. Default: 20000.
     std::size_t batch_events_max = 20000;
+    // Record the state digest (with the positions it belongs to) after this many applied events,
+    // and at a clean stop; 0: never. It costs a scan of the whole store. Default: 100000.
+    std::uint64_t digest_every_events = 100000;
+    // Tagged on recorded digests.
+    std::string software_version = "daybook 0.1.0";
 };
+
+// Recorded digests kept in the store (the oldest go first).
+inline constexpr std::size_t recorded_digests_max = 100;
 
 struct projector_stats {
     std::atomic<std::uint64_t> applied{0};

@@ -20,6 +20,7 @@
 // Bookkeeping rows, excluded from the state digest:
 //   pos/<partition u32 BE>                PartitionPosition (seq, head, next offset)
 //   stop/<partition u32 BE>               why the partition stopped
+//   digest/<recorded_at_ms u64 BE>        RecordedDigest: the state digest at recorded positions
 //   meta/...                              cluster id and topic the store was built from
 
 #include <cstdint>
@@ -72,7 +73,7 @@ inline constexpr std::string_view projection_prefixes[] = {"approval/", "bal/", 
                                                            "bpay/",     "day/", "entry/",   "hexp/",    "hold/",
                                                            "map/",      "mon/", "refused/", "secauth/", "stmt/",
                                                            "tb/",       "ver/"};
-inline constexpr std::string_view bookkeeping_prefixes[] = {"pos/", "stop/"};
+inline constexpr std::string_view bookkeeping_prefixes[] = {"digest/", "pos/", "stop/"};
 
 // Posted movements per account with effective dates in [from, to] (empty: unbounded), summed in
 // 128 bits. Balance on date D = movements(book, "", D); an income statement = movements(from, to)
