@@ -32,6 +32,12 @@ std::string account_key(const book_id& b, const account_id& a) { return key2("le
 std::string entry_key(const book_id& b, const entry_id& e) { return key2("ledger/entry/", b.value, e.value); }
 std::string hold_key(const book_id& b, const hold_id& h) { return key2("ledger/hold/", b.value, h.value); }
 std::string book_key(const book_id& b) { return "ledger/book/" + b.value; }
+// Posted movements of one revenue or expense account in one calendar month (DayDelta), read by
+// close_year: ledger/plm/<book>\0<YYYY-MM>\0<account>.
+std::string pl_month_prefix(const std::string& book) { return "ledger/plm/" + book + '\0'; }
+std::string pl_month_key(const std::string& book, std::string_view month, const std::string& account) {
+    return pl_month_prefix(book) + std::string(month) + '\0' + account;
+}
 // Open holds of an account by side and deadline: value = amount still pending (u64 BE).
 std::string account_holds_prefix(const std::string& book, const std::string& account, char side) {
     return key2("ledger/ahold/", book, account) + '\0' + side + '\0';
@@ -66,18 +72,39 @@ const std::string id_rule = " must be 1-128 printable characters without spaces"
 // only a process manager's postings (their cause was in the period: an invoice issued before the
 // close whose entry was still on its way), until it is sealed.
 std::optional<rejection> period_lock(const keyed_state& state, const book_id& book, const std::string& field,
-                                     const std::string& date, const decide_context& ctx) {
-    auto b = read<v1::BookState>(state, book_key(book));
-    if (!b) return std::nullopt;
-    if (!b->sealed_through().empty() && date <= b->sealed_through())
+                                     const std::string& date, const decide_context& ctx, bool adjustment = false) {
+    auto b = read<v1::BookState>(state, book_key(book)).value_or(v1::BookState{});
+    if (!b.sealed_through().empty() && date <= b.sealed_through())
         return reject(rejection_code::period_sealed, field,
-                      "effective date " + date + " is in a sealed period (sealed through " + b->sealed_through() + " by " +
-                          b->sealed_by() + "); post an adjustment in an open period");
-    if (!b->closed_through().empty() && date <= b->closed_through() && !ctx.process_manager)
+                      "effective date " + date + " is in a sealed period (sealed through " + b.sealed_through() + " by " +
+                          b.sealed_by() + "); post an adjustment in an open period");
+    if (!b.year_closed_through().empty() && date <= b.year_closed_through())
+        return reject(rejection_code::year_closed, field,
+                      "effective date " + date + " is in a fiscal year closed by close_year (through " + b.year_closed_through() + ")");
+    if (adjustment) {
+        if (b.closed_through().empty() || date > b.closed_through())
+            return reject(rejection_code::adjustment_period_not_closed, field,
+                          "period 13 opens once the year's last period is closed (closed through " +
+                              (b.closed_through().empty() ? std::string("nothing") : b.closed_through()) + "); post it as a normal entry");
+        return std::nullopt;
+    }
+    if (!b.closed_through().empty() && date <= b.closed_through() && !ctx.process_manager)
         return reject(rejection_code::period_closed, field,
-                      "effective date " + date + " is in a closed period (closed through " + b->closed_through() + " by " +
-                          b->closed_by() + ")");
+                      "effective date " + date + " is in a closed period (closed through " + b.closed_through() + " by " +
+                          b.closed_by() + ")");
     return std::nullopt;
+}
+
+// The book's fiscal year: it begins on the first of fiscal_year_start_month (January when unset).
+unsigned fiscal_start_month(const keyed_state& state, const book_id& book) {
+    auto b = read<v1::BookState>(state, book_key(book));
+    return b && b->fiscal_year_start_month() != 0 ? b->fiscal_year_start_month() : 1;
+}
+
+// Whether `date` (valid) is the last day of one of the book's fiscal years.
+bool is_fiscal_year_end(const std::string& date, unsigned start_month) {
+    unsigned last_month = start_month == 1 ? 12 : start_month - 1;
+    return static_cast<unsigned>(std::stoi(date.substr(5, 2))) == last_month && add_days(date, 1).substr(8, 2) == "01";
 }
 
 bool hex_sha256(const std::string& s) {
@@ -392,7 +419,10 @@ result<post_entry> resolve_roles(post_entry c, const keyed_state& state) {
 decided decide_post(const post_entry& given, const keyed_state& state, const decide_context& ctx) {
     if (auto r = check_entry_shape(given)) return *r;
     const std::string f = "post_entry.";
-    if (auto r = period_lock(state, given.book, f + "effective_date", given.effective_date, ctx)) return *r;
+    if (given.adjustment && !is_fiscal_year_end(given.effective_date, fiscal_start_month(state, given.book)))
+        return reject(rejection_code::adjustment_date_invalid, f + "effective_date",
+                      "a period-13 adjustment is dated the last day of a fiscal year, not " + given.effective_date);
+    if (auto r = period_lock(state, given.book, f + "effective_date", given.effective_date, ctx, given.adjustment)) return *r;
     auto resolved = resolve_roles(given, state);
     if (!resolved) return resolved.error();
     const post_entry& c = *resolved;
@@ -402,7 +432,7 @@ decided decide_post(const post_entry& given, const keyed_state& state, const dec
         if (auto r = load_leg_account(state, c.book, c.legs[i], leg_field(f, i) + "account_id", leg_field(f, i) + "currency", accounts))
             return *r;
     if (auto r = check_posting(state, c.book, c.legs, accounts, ctx.now_ms, f)) return *r;
-    return std::vector<ledger::event>{entry_posted{c.book, c.entry, c.effective_date, c.memo, c.legs, {}}};
+    return std::vector<ledger::event>{entry_posted{c.book, c.entry, c.effective_date, c.memo, c.legs, {}, c.adjustment}};
 }
 
 decided decide_constraints(const set_account_constraints& c, const keyed_state& state, const decide_context& ctx) {
@@ -649,7 +679,113 @@ decided decide_reopen_period(const reopen_period& c, const keyed_state& state, c
     if (!b->sealed_through().empty() && (c.through_date.empty() || c.through_date < b->sealed_through()))
         return reject(rejection_code::period_sealed, f + "through_date",
                       "the book is sealed through " + b->sealed_through() + "; a sealed period cannot be reopened");
+    if (!b->year_closed_through().empty() && (c.through_date.empty() || c.through_date < b->year_closed_through()))
+        return reject(rejection_code::year_closed, f + "through_date",
+                      "the fiscal year ending " + b->year_closed_through() + " is closed (close_year); it cannot be reopened");
     return std::vector<ledger::event>{period_reopened{c.book, c.through_date, ctx.actor}};
+}
+
+// The closing entry: every revenue and expense account's net movement over the fiscal year
+// (period-13 adjustments included) is reversed into the retained earnings account.
+decided decide_close_year(const close_year& c, const keyed_state& state, const decide_context& ctx) {
+    const std::string f = "close_year.";
+    if (!valid_date(c.fiscal_year_end))
+        return reject(rejection_code::effective_date_invalid, f + "fiscal_year_end",
+                      "fiscal_year_end must be a calendar date YYYY-MM-DD, got '" + c.fiscal_year_end + "'");
+    const unsigned start_month = fiscal_start_month(state, c.book);
+    if (!is_fiscal_year_end(c.fiscal_year_end, start_month))
+        return reject(rejection_code::fiscal_year_end_invalid, f + "fiscal_year_end",
+                      c.fiscal_year_end + " is not the last day of a fiscal year of book " + c.book.value +
+                          " (fiscal years begin in month " + std::to_string(start_month) + ")");
+    if (!valid_id(c.entry.value)) return reject(rejection_code::entry_id_invalid, f + "entry_id", "entry_id" + id_rule);
+    if (!valid_id(c.retained_earnings.value))
+        return reject(rejection_code::account_id_invalid, f + "retained_earnings_account_id", "retained_earnings_account_id" + id_rule);
+    if (c.memo.size() > limits::memo_bytes_max)
+        return reject(rejection_code::memo_too_long, f + "memo",
+                      "memo is " + std::to_string(c.memo.size()) + " bytes; the limit is " + std::to_string(limits::memo_bytes_max));
+    auto b = read<v1::BookState>(state, book_key(c.book)).value_or(v1::BookState{});
+    if (!b.sealed_through().empty() && c.fiscal_year_end <= b.sealed_through())
+        return reject(rejection_code::period_sealed, f + "fiscal_year_end",
+                      "the book is sealed through " + b.sealed_through() + "; close the year before sealing it");
+    if (!b.year_closed_through().empty() && c.fiscal_year_end <= b.year_closed_through())
+        return reject(rejection_code::year_already_closed, f + "fiscal_year_end",
+                      "the fiscal years through " + b.year_closed_through() + " are closed");
+    if (b.closed_through().empty() || c.fiscal_year_end > b.closed_through())
+        return reject(rejection_code::period_not_closed, f + "fiscal_year_end",
+                      "close the period through " + c.fiscal_year_end + " first (close_period), so nothing more is posted into the year");
+    if (ledger::entry_exists(state, c.book, c.entry))
+        return reject(rejection_code::entry_already_exists, f + "entry_id",
+                      "entry " + c.entry.value + " already exists in book " + c.book.value);
+    auto re = ledger::find_account(state, c.book, c.retained_earnings);
+    if (!re)
+        return reject(rejection_code::account_not_found, f + "retained_earnings_account_id",
+                      "account " + c.retained_earnings.value + " does not exist in book " + c.book.value);
+    if (re->closed())
+        return reject(rejection_code::account_closed, f + "retained_earnings_account_id", "account " + c.retained_earnings.value + " is closed");
+    if (re->type() != v1::ACCOUNT_TYPE_EQUITY)
+        return reject(rejection_code::retained_earnings_invalid, f + "retained_earnings_account_id",
+                      "account " + c.retained_earnings.value + " is not an equity account");
+
+    // The year's months: from the first of start_month one year before the day after the end.
+    const std::string next = add_days(c.fiscal_year_end, 1);
+    const std::string first_month = std::to_string(std::stoi(next.substr(0, 4)) - 1) + next.substr(4, 3);
+    const std::string last_month = c.fiscal_year_end.substr(0, 7);
+    std::map<std::string, int128> net;  // account -> debits - credits over the year
+    const auto prefix = pl_month_prefix(c.book.value);
+    const std::size_t scan_max = 12 * limits::entry_legs_max + 1;
+    std::vector<std::string> years{first_month.substr(0, 4)};
+    if (last_month.substr(0, 4) != years.front()) years.push_back(last_month.substr(0, 4));
+    for (const auto& year : years) {
+        auto rows = state.scan(prefix + year + "-", "", scan_max);
+        if (rows.size() == scan_max)
+            return reject(rejection_code::entry_too_many_legs, f + "fiscal_year_end",
+                          "more revenue and expense accounts moved in the year than one closing entry can hold (" +
+                              std::to_string(limits::entry_legs_max - 1) + ")");
+        for (const auto& [key, value] : rows) {
+            auto rest = std::string_view(key).substr(prefix.size());
+            auto month = rest.substr(0, 7);
+            if (month < first_month || month > last_month) continue;
+            v1::DayDelta d;
+            d.ParseFromString(value);
+            net[std::string(rest.substr(8))] += int128{d.debits_minor()} - d.credits_minor();
+        }
+    }
+    std::vector<leg> legs;
+    int128 to_equity = 0;  // debits - credits the closing legs put on P&L accounts, taken from equity
+    for (const auto& [account, n] : net) {
+        if (n == 0) continue;
+        auto a = ledger::find_account(state, c.book, account_id{account});
+        if (!a) continue;
+        if (a->currency() != re->currency())
+            return reject(rejection_code::currency_mismatch, f + "retained_earnings_account_id",
+                          "account " + account + " is in " + a->currency() + ", retained earnings " + c.retained_earnings.value +
+                              " in " + re->currency() + " (one closing per currency is not supported)");
+        if (n > int64_max || -n > int64_max)
+            return reject(rejection_code::amount_overflow, f + "fiscal_year_end", "account " + account + "'s net movement exceeds int64");
+        legs.push_back(leg{account_id{account}, n > 0 ? side::credit : side::debit,
+                           money{static_cast<std::int64_t>(n > 0 ? n : -n), a->currency()}});
+        to_equity += n;
+    }
+    if (legs.size() >= limits::entry_legs_max)
+        return reject(rejection_code::entry_too_many_legs, f + "fiscal_year_end",
+                      std::to_string(legs.size()) + " revenue and expense accounts to close; one closing entry holds " +
+                          std::to_string(limits::entry_legs_max - 1));
+    std::vector<ledger::event> out;
+    if (!legs.empty()) {
+        if (to_equity > int64_max || -to_equity > int64_max)
+            return reject(rejection_code::amount_overflow, f + "retained_earnings_account_id", "the year's result exceeds int64");
+        if (to_equity != 0)
+            legs.push_back(leg{c.retained_earnings, to_equity > 0 ? side::debit : side::credit,
+                               money{static_cast<std::int64_t>(to_equity > 0 ? to_equity : -to_equity), re->currency()}});
+        leg_accounts accounts;
+        for (std::size_t i = 0; i < legs.size(); ++i)
+            if (auto r = load_leg_account(state, c.book, legs[i], f + "fiscal_year_end", f + "fiscal_year_end", accounts)) return *r;
+        if (auto r = check_posting(state, c.book, legs, accounts, ctx.now_ms, f)) return *r;
+        std::string memo = c.memo.empty() ? "Closing of the fiscal year ending " + c.fiscal_year_end : c.memo;
+        out.push_back(entry_posted{c.book, c.entry, c.fiscal_year_end, memo, legs, {}, false, true});
+    }
+    out.push_back(year_closed{c.book, c.fiscal_year_end, legs.empty() ? entry_id{} : c.entry, ctx.actor});
+    return out;
 }
 
 decided decide_seal_period(const seal_period& c, const keyed_state& state, const decide_context& ctx) {
@@ -716,7 +852,7 @@ decided decide_mapping(const set_account_mapping& c, const keyed_state& state) {
     return std::vector<ledger::event>{account_mapping_set{c.book, c.effective_from, c.accounts}};
 }
 
-decided decide_calendar(const set_book_calendar& c) {
+decided decide_calendar(const set_book_calendar& c, const keyed_state& state) {
     const std::string f = "set_book_calendar.";
     if (c.utc_offset_minutes < -840 || c.utc_offset_minutes > 840)
         return reject(rejection_code::calendar_invalid, f + "utc_offset_minutes",
@@ -724,7 +860,15 @@ decided decide_calendar(const set_book_calendar& c) {
     if (c.cutoff_minutes > 1439)
         return reject(rejection_code::calendar_invalid, f + "cutoff_minutes",
                       "cutoff_minutes must be 0..1439 (minutes after local midnight), got " + std::to_string(c.cutoff_minutes));
-    return std::vector<ledger::event>{book_calendar_set{c.book, c.utc_offset_minutes, c.cutoff_minutes}};
+    if (c.fiscal_year_start_month > 12)
+        return reject(rejection_code::calendar_invalid, f + "fiscal_year_start_month",
+                      "fiscal_year_start_month must be 1..12 (0: January), got " + std::to_string(c.fiscal_year_start_month));
+    auto b = read<v1::BookState>(state, book_key(c.book)).value_or(v1::BookState{});
+    auto month = [](std::uint32_t m) { return m == 0 ? 1u : m; };
+    if (!b.year_closed_through().empty() && month(c.fiscal_year_start_month) != month(b.fiscal_year_start_month()))
+        return reject(rejection_code::calendar_invalid, f + "fiscal_year_start_month",
+                      "the fiscal year cannot move once a year is closed (closed through " + b.year_closed_through() + ")");
+    return std::vector<ledger::event>{book_calendar_set{c.book, c.utc_offset_minutes, c.cutoff_minutes, c.fiscal_year_start_month}};
 }
 
 // The payload name of a command, as in daybook.proto (the prefix of rejection field paths).
@@ -746,6 +890,7 @@ std::string_view command_name(const ledger::command& cmd) {
                           [](const set_book_calendar&) { return "set_book_calendar"; },
                           [](const set_account_mapping&) { return "set_account_mapping"; },
                           [](const seal_period&) { return "seal_period"; },
+                          [](const close_year&) { return "close_year"; },
                       },
                       cmd);
 }
@@ -775,10 +920,19 @@ void unindex_hold(keyed_state& state, const book_id& book, const v1::HoldState& 
     state.erase(book_hold_key(book.value, h.expires_at_ms(), h.hold_id()));
 }
 
-void post_legs(keyed_state& state, const book_id& book, const std::vector<leg>& legs) {
+void post_legs(keyed_state& state, const book_id& book, const std::vector<leg>& legs, const std::string& date) {
     std::map<std::string, account_change> changes;
     for (const auto& l : legs) (l.direction == side::debit ? changes[l.account.value].debits : changes[l.account.value].credits) += l.amount.minor_units;
-    for (const auto& [account, change] : changes) add_to_account(state, book, account, change);
+    for (const auto& [account, change] : changes) {
+        add_to_account(state, book, account, change);
+        auto a = ledger::find_account(state, book, account_id{account});
+        if (!a || (a->type() != v1::ACCOUNT_TYPE_REVENUE && a->type() != v1::ACCOUNT_TYPE_EXPENSE)) continue;
+        auto key = pl_month_key(book.value, date.substr(0, 7), account);  // close_year reads the year's months
+        auto m = read<v1::DayDelta>(state, key).value_or(v1::DayDelta{});
+        m.set_debits_minor(m.debits_minor() + static_cast<std::int64_t>(change.debits));
+        m.set_credits_minor(m.credits_minor() + static_cast<std::int64_t>(change.credits));
+        write(state, key, m);
+    }
 }
 
 void record_entry(keyed_state& state, const book_id& book, const entry_id& entry, const std::string& date,
@@ -879,7 +1033,8 @@ result<std::vector<ledger::event>> ledger::decide(const command& cmd, const keye
                           [&](const reverse_entry& c) { return decide_reverse(c, state, ctx); },
                           [&](const close_period& c) { return decide_close_period(c, state, ctx); },
                           [&](const reopen_period& c) { return decide_reopen_period(c, state, ctx); },
-                          [&](const set_book_calendar& c) { return decide_calendar(c); },
+                          [&](const set_book_calendar& c) { return decide_calendar(c, state); },
+                          [&](const close_year& c) { return decide_close_year(c, state, ctx); },
                           [&](const set_account_mapping& c) { return decide_mapping(c, state); },
                           [&](const seal_period& c) { return decide_seal_period(c, state, ctx); },
                       },
@@ -903,7 +1058,7 @@ void ledger::evolve(keyed_state& state, const event& evt) {
             },
             [&](const entry_posted& e) {
                 record_entry(state, e.book, e.entry, e.effective_date, e.memo, e.legs, e.reversal_of);
-                post_legs(state, e.book, e.legs);
+                post_legs(state, e.book, e.legs, e.effective_date);
             },
             [&](const account_constraints_changed& e) {
                 auto a = find_account(state, e.book, e.account);
@@ -946,7 +1101,7 @@ void ledger::evolve(keyed_state& state, const event& evt) {
                 if (!h) return;
                 std::vector<leg> legs{leg{e.debit, side::debit, e.amount}, leg{e.credit, side::credit, e.amount}};
                 record_entry(state, e.book, e.entry, e.effective_date, e.memo, legs, {});
-                post_legs(state, e.book, legs);
+                post_legs(state, e.book, legs, e.effective_date);
                 add_to_account(state, e.book, e.debit.value, {0, 0, -e.amount.minor_units, 0});
                 add_to_account(state, e.book, e.credit.value, {0, 0, 0, -e.amount.minor_units});
                 h->set_captured_minor(h->captured_minor() + e.amount.minor_units);
@@ -974,6 +1129,11 @@ void ledger::evolve(keyed_state& state, const event& evt) {
                 if (e.through_date.empty()) b.clear_closed_by();
                 write(state, book_key(e.book), b);
             },
+            [&](const year_closed& e) {
+                v1::BookState b = read<v1::BookState>(state, book_key(e.book)).value_or(v1::BookState{});
+                b.set_year_closed_through(e.fiscal_year_end);
+                write(state, book_key(e.book), b);
+            },
             [&](const period_sealed& e) {
                 v1::BookState b = read<v1::BookState>(state, book_key(e.book)).value_or(v1::BookState{});
                 b.set_sealed_through(e.through_date);
@@ -986,6 +1146,7 @@ void ledger::evolve(keyed_state& state, const event& evt) {
                 v1::BookState b = read<v1::BookState>(state, book_key(e.book)).value_or(v1::BookState{});
                 b.set_utc_offset_minutes(e.utc_offset_minutes);
                 b.set_cutoff_minutes(e.cutoff_minutes);
+                b.set_fiscal_year_start_month(e.fiscal_year_start_month);
                 write(state, book_key(e.book), b);
             },
             [&](const entry_repeat_acknowledged&) {},

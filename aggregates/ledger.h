@@ -49,12 +49,25 @@
 //                   entry_already_exists, per leg: account_closed; amount_overflow, exceeds_*.
 //   close_period:   effective_date_invalid, period_already_closed.
 //   reopen_period:  period_not_closed, reopen_requires_other_actor, reopen_date_invalid,
-//                   period_sealed (a lock before the sealed date, or none, while sealed).
+//                   period_sealed (a lock before the sealed date, or none, while sealed),
+//                   year_closed (likewise before a year close_year closed).
 //   seal_period:    effective_date_invalid, seal_evidence_invalid (trial_balance_sha256, then
 //                   chain_heads), period_already_sealed, period_not_closed.
-// Period lock (post_entry, capture_hold, reverse_entry: `period_closed` above): a date in a sealed
-// period is period_sealed for everyone; a date in a closed period is period_closed except for a
-// process manager's posting (decide_context::process_manager), accepted until the seal.
+//   close_year:     effective_date_invalid, fiscal_year_end_invalid, entry_id_invalid,
+//                   account_id_invalid, memo_too_long, period_sealed, year_already_closed,
+//                   period_not_closed, entry_already_exists, account_not_found, account_closed,
+//                   retained_earnings_invalid, currency_mismatch (a P&L account in another
+//                   currency), entry_too_many_legs, amount_overflow, then the posting's checks.
+//   set_book_calendar also: calendar_invalid at fiscal_year_start_month (above 12, or moved once
+//                   a year is closed).
+// Period lock (post_entry, capture_hold, reverse_entry: `period_closed` above), in this order: a
+// date in a sealed period is period_sealed for everyone; in a fiscal year close_year closed,
+// year_closed; a period-13 adjustment (post_entry.adjustment, after adjustment_date_invalid: dated
+// the last day of a fiscal year) needs that day closed (adjustment_period_not_closed) and is then
+// accepted; otherwise a date in a closed period is period_closed except for a process manager's
+// posting (decide_context::process_manager), accepted until the seal.
+// Year end: close_period through the year's last day; period-13 adjustments; close_year (the
+// closing entry to retained earnings, then nothing enters the year); close-period/seal_period.
 //   set_book_calendar: calendar_invalid (utc_offset_minutes outside -840..840, then
 //                   cutoff_minutes above 1439).
 //   set_account_mapping: effective_date_invalid (effective_from), account_role_invalid (no roles

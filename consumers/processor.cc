@@ -188,7 +188,7 @@ struct processor::impl {
         auto identity = log_identity(consumer.get(), topics.events());
         if (!identity) return std::string("cannot read the Kafka cluster id (is the broker up?)");
         // The state layout version is part of the identity: a store of another layout is rebuilt.
-        *identity += "/processor-state-v2";
+        *identity += "/processor-state-v3";
         if (auto before = store.adopt_identity(*identity)) {
             log->warn("store was built from {} but the log is {}: rebuilding from the log", *before, *identity);
             store.erase_prefix("p/");

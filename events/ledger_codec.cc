@@ -96,7 +96,7 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
         case E::kPostEntry: {
             const auto& c = envelope.post_entry();
             return post_entry{book_id{c.book_id()}, entry_id{c.entry_id()}, c.effective_date(),
-                              c.memo(), legs_of(c.legs())};
+                              c.memo(), legs_of(c.legs()), c.adjustment()};
         }
         case E::kSetAccountConstraints: {
             const auto& c = envelope.set_account_constraints();
@@ -137,13 +137,18 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
             return close_period{book_id{envelope.close_period().book_id()}, envelope.close_period().through_date()};
         case E::kReopenPeriod:
             return reopen_period{book_id{envelope.reopen_period().book_id()}, envelope.reopen_period().through_date()};
+        case E::kCloseYear: {
+            const auto& c = envelope.close_year();
+            return close_year{book_id{c.book_id()}, c.fiscal_year_end(), entry_id{c.entry_id()},
+                              account_id{c.retained_earnings_account_id()}, c.memo()};
+        }
         case E::kSealPeriod: {
             const auto& c = envelope.seal_period();
             return seal_period{book_id{c.book_id()}, c.through_date(), c.trial_balance_sha256(), c.chain_heads()};
         }
         case E::kSetBookCalendar: {
             const auto& c = envelope.set_book_calendar();
-            return set_book_calendar{book_id{c.book_id()}, c.utc_offset_minutes(), c.cutoff_minutes()};
+            return set_book_calendar{book_id{c.book_id()}, c.utc_offset_minutes(), c.cutoff_minutes(), c.fiscal_year_start_month()};
         }
         case E::kSetAccountMapping: {
             const auto& c = envelope.set_account_mapping();
@@ -196,7 +201,7 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
         case E::kEntryPosted: {
             const auto& e = envelope.entry_posted();
             return entry_posted{book_id{e.book_id()}, entry_id{e.entry_id()}, e.effective_date(),
-                                e.memo(), legs_of(e.legs()), entry_id{e.reversal_of()}};
+                                e.memo(), legs_of(e.legs()), entry_id{e.reversal_of()}, e.adjustment(), e.closing()};
         }
         case E::kAccountConstraintsChanged: {
             const auto& e = envelope.account_constraints_changed();
@@ -243,6 +248,10 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
             const auto& e = envelope.period_reopened();
             return period_reopened{book_id{e.book_id()}, e.through_date(), e.reopened_by()};
         }
+        case E::kYearClosed: {
+            const auto& e = envelope.year_closed();
+            return year_closed{book_id{e.book_id()}, e.fiscal_year_end(), entry_id{e.entry_id()}, e.closed_by()};
+        }
         case E::kPeriodSealed: {
             const auto& e = envelope.period_sealed();
             return period_sealed{book_id{e.book_id()}, e.through_date(), e.trial_balance_sha256(), e.chain_heads(), e.sealed_by()};
@@ -253,7 +262,7 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
         }
         case E::kBookCalendarSet: {
             const auto& e = envelope.book_calendar_set();
-            return book_calendar_set{book_id{e.book_id()}, e.utc_offset_minutes(), e.cutoff_minutes()};
+            return book_calendar_set{book_id{e.book_id()}, e.utc_offset_minutes(), e.cutoff_minutes(), e.fiscal_year_start_month()};
         }
         case E::kAccountMappingSet: {
             const auto& e = envelope.account_mapping_set();
@@ -306,6 +315,7 @@ void set_payload(v1::CommandEnvelope& envelope, const ledger_command& command) {
                 p->set_effective_date(c.effective_date);
                 p->set_memo(c.memo);
                 put_legs(c.legs, p->mutable_legs());
+                p->set_adjustment(c.adjustment);
             },
             [&](const set_account_constraints& c) {
                 auto* p = envelope.mutable_set_account_constraints();
@@ -369,6 +379,14 @@ void set_payload(v1::CommandEnvelope& envelope, const ledger_command& command) {
                 envelope.mutable_reopen_period()->set_book_id(c.book.value);
                 envelope.mutable_reopen_period()->set_through_date(c.through_date);
             },
+            [&](const close_year& c) {
+                auto* p = envelope.mutable_close_year();
+                p->set_book_id(c.book.value);
+                p->set_fiscal_year_end(c.fiscal_year_end);
+                p->set_entry_id(c.entry.value);
+                p->set_retained_earnings_account_id(c.retained_earnings.value);
+                p->set_memo(c.memo);
+            },
             [&](const seal_period& c) {
                 auto* p = envelope.mutable_seal_period();
                 p->set_book_id(c.book.value);
@@ -381,6 +399,7 @@ void set_payload(v1::CommandEnvelope& envelope, const ledger_command& command) {
                 p->set_book_id(c.book.value);
                 p->set_utc_offset_minutes(c.utc_offset_minutes);
                 p->set_cutoff_minutes(c.cutoff_minutes);
+                p->set_fiscal_year_start_month(c.fiscal_year_start_month);
             },
             [&](const set_account_mapping& c) {
                 auto* p = envelope.mutable_set_account_mapping();
@@ -407,6 +426,8 @@ void set_payload(v1::EventEnvelope& envelope, const ledger_event& event) {
                 p->set_memo(e.memo);
                 put_legs(e.legs, p->mutable_legs());
                 p->set_reversal_of(e.reversal_of.value);
+                p->set_adjustment(e.adjustment);
+                p->set_closing(e.closing);
             },
             [&](const account_constraints_changed& e) {
                 auto* p = envelope.mutable_account_constraints_changed();
@@ -480,6 +501,13 @@ void set_payload(v1::EventEnvelope& envelope, const ledger_event& event) {
                 p->set_through_date(e.through_date);
                 p->set_reopened_by(e.reopened_by);
             },
+            [&](const year_closed& e) {
+                auto* p = envelope.mutable_year_closed();
+                p->set_book_id(e.book.value);
+                p->set_fiscal_year_end(e.fiscal_year_end);
+                p->set_entry_id(e.entry.value);
+                p->set_closed_by(e.closed_by);
+            },
             [&](const period_sealed& e) {
                 auto* p = envelope.mutable_period_sealed();
                 p->set_book_id(e.book.value);
@@ -493,6 +521,7 @@ void set_payload(v1::EventEnvelope& envelope, const ledger_event& event) {
                 p->set_book_id(e.book.value);
                 p->set_utc_offset_minutes(e.utc_offset_minutes);
                 p->set_cutoff_minutes(e.cutoff_minutes);
+                p->set_fiscal_year_start_month(e.fiscal_year_start_month);
             },
             [&](const account_mapping_set& e) {
                 auto* p = envelope.mutable_account_mapping_set();

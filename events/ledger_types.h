@@ -166,6 +166,7 @@ struct set_book_calendar {
     book_id book;
     std::int32_t utc_offset_minutes = 0;
     std::uint32_t cutoff_minutes = 0;
+    std::uint32_t fiscal_year_start_month = 0;
     bool operator==(const set_book_calendar&) const = default;
 };
 
@@ -182,7 +183,17 @@ struct post_entry {
     std::string effective_date;  // YYYY-MM-DD
     std::string memo;
     std::vector<leg> legs;
+    bool adjustment = false;  // period 13
     bool operator==(const post_entry&) const = default;
+};
+
+struct close_year {
+    book_id book;
+    std::string fiscal_year_end;
+    entry_id entry;
+    account_id retained_earnings;
+    std::string memo;
+    bool operator==(const close_year&) const = default;
 };
 
 // Events.
@@ -205,7 +216,17 @@ struct entry_posted {
     std::string memo;
     std::vector<leg> legs;
     entry_id reversal_of;  // empty unless this entry reverses another
+    bool adjustment = false;  // period 13
+    bool closing = false;     // the year-end closing entry
     bool operator==(const entry_posted&) const = default;
+};
+
+struct year_closed {
+    book_id book;
+    std::string fiscal_year_end;
+    entry_id entry;
+    std::string closed_by;
+    bool operator==(const year_closed&) const = default;
 };
 
 struct account_constraints_changed {
@@ -304,6 +325,7 @@ struct book_calendar_set {
     book_id book;
     std::int32_t utc_offset_minutes = 0;
     std::uint32_t cutoff_minutes = 0;
+    std::uint32_t fiscal_year_start_month = 0;
     bool operator==(const book_calendar_set&) const = default;
 };
 
@@ -323,11 +345,11 @@ struct entry_repeat_acknowledged {
 using ledger_command =
     std::variant<open_account, post_entry, set_account_constraints, close_account, reopen_account,
                  place_hold, increase_hold, capture_hold, release_hold, expire_holds, reverse_entry,
-                 close_period, reopen_period, set_book_calendar, set_account_mapping, seal_period>;
+                 close_period, reopen_period, set_book_calendar, set_account_mapping, seal_period, close_year>;
 using ledger_event =
     std::variant<account_opened, entry_posted, account_constraints_changed, account_closed,
                  account_reopened, hold_placed, hold_increased, hold_captured, hold_released,
                  hold_expired, period_closed, period_reopened, entry_repeat_acknowledged,
-                 book_calendar_set, account_mapping_set, period_sealed>;
+                 book_calendar_set, account_mapping_set, period_sealed, year_closed>;
 
 }  // namespace daybook::events

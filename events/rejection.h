@@ -86,7 +86,13 @@ enum class rejection_code : std::uint16_t {
     period_sealed = 1055,               // a date in a sealed period, or a reopen into one
     period_already_sealed = 1056,       // seal_period at or before the sealed date
     seal_evidence_invalid = 1057,       // trial balance hash not 64 hex, or chain heads not P:SEQ:HEX
-    // Next free ledger code: 1058.
+    adjustment_date_invalid = 1058,     // a period-13 adjustment not dated the last day of a fiscal year
+    adjustment_period_not_closed = 1059,  // a period-13 adjustment before the year's last period is closed
+    year_closed = 1060,                 // a posting or reopen into a year close_year closed
+    year_already_closed = 1061,         // close_year at or before the last closed fiscal year end
+    fiscal_year_end_invalid = 1062,     // close_year's date is not the last day of a fiscal year
+    retained_earnings_invalid = 1063,   // the retained earnings account is not an equity account
+    // Next free ledger code: 1064.
     // Invoices, bills, payments, numbering series (aggregates/billing.h).
     billing_book_id_invalid = 2000,         // book_id is empty or malformed
     invoice_id_invalid = 2001,              // invoice_id is empty or malformed

@@ -128,8 +128,11 @@ table jet(const std::vector<v1::EntryView>& entries, std::map<std::string, total
             c.credits += item.first.credits;
             std::string approvers;
             for (const auto& a : e.approvers()) approvers += (approvers.empty() ? "" : ";") + a;
-            t.rows.push_back({e.entry().entry_id(), e.entry().effective_date(), e.entry().effective_date().substr(0, 7),
-                              utc_time(e.recorded_at_ms()), e.actor(), approvers, entry_kind(e.source()), e.source(),
+            // Period: the month, or the year's period 13 for audit adjustments and the closing entry.
+            const auto& d = e.entry().effective_date();
+            auto period = e.entry().adjustment() || e.entry().closing() ? d.substr(0, 4) + "-13" : d.substr(0, 7);
+            t.rows.push_back({e.entry().entry_id(), d, period, utc_time(e.recorded_at_ms()), e.actor(), approvers,
+                              e.entry().closing() ? "closing" : entry_kind(e.source()), e.source(),
                               e.correlation_id(), e.command_id(), e.entry().reversal_of(), currency,
                               std::to_string(item.second), to_decimal(item.first.debits), to_decimal(item.first.credits)});
         }

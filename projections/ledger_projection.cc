@@ -85,6 +85,8 @@ struct posting {
     const std::string& memo;
     const std::vector<events::leg>& legs;
     const std::string& reversal_of;
+    bool adjustment = false;
+    bool closing = false;
 };
 
 void apply_posting(events::keyed_state& rows, const posting& e, const v1::EventEnvelope& envelope,
@@ -96,6 +98,8 @@ void apply_posting(events::keyed_state& rows, const posting& e, const v1::EventE
     entry->set_effective_date(e.date);
     entry->set_memo(e.memo);
     entry->set_reversal_of(e.reversal_of);
+    entry->set_adjustment(e.adjustment);
+    entry->set_closing(e.closing);
     for (const auto& l : e.legs) {
         auto* pl = entry->add_legs();
         pl->set_account_id(l.account.value);
@@ -153,6 +157,12 @@ void apply_posting(events::keyed_state& rows, const posting& e, const v1::EventE
         auto& day = days.try_emplace(day_key, read_row<v1::DayDelta>(rows, day_key).value_or(v1::DayDelta{})).first->second;
         if (debit) day.set_debits_minor(day.debits_minor() + l.amount.minor_units);
         else day.set_credits_minor(day.credits_minor() + l.amount.minor_units);
+        if (e.closing) {  // kept apart too: an income statement of the closed year leaves it out
+            auto close_key = join("clo/", e.book, l.account.value) + '\0' + e.date;
+            auto& c = days.try_emplace(close_key, read_row<v1::DayDelta>(rows, close_key).value_or(v1::DayDelta{})).first->second;
+            if (debit) c.set_debits_minor(c.debits_minor() + l.amount.minor_units);
+            else c.set_credits_minor(c.credits_minor() + l.amount.minor_units);
+        }
         auto& sums = by_currency[l.amount.currency];
         (debit ? sums.first : sums.second) += l.amount.minor_units;
     }
@@ -208,7 +218,7 @@ void apply_ledger_event(events::keyed_state& rows, const events::ledger_event& e
         overloaded{
             [&](const account_opened& e) { apply_opened(rows, e, envelope.recorded_at_ms()); },
             [&](const entry_posted& e) {
-                apply_posting(rows, {e.book.value, e.entry.value, e.effective_date, e.memo, e.legs, e.reversal_of.value},
+                apply_posting(rows, {e.book.value, e.entry.value, e.effective_date, e.memo, e.legs, e.reversal_of.value, e.adjustment, e.closing},
                               envelope, partition, seq);
             },
             [&](const account_constraints_changed& e) {
@@ -261,6 +271,11 @@ void apply_ledger_event(events::keyed_state& rows, const events::ledger_event& e
                 auto b = read_row<v1::BookState>(rows, "book/" + e.book.value).value_or(v1::BookState{});
                 b.set_closed_through(e.through_date);
                 b.clear_closed_by();
+                rows.put("book/" + e.book.value, events::serialize(b));
+            },
+            [&](const year_closed& e) {
+                auto b = read_row<v1::BookState>(rows, "book/" + e.book.value).value_or(v1::BookState{});
+                b.set_year_closed_through(e.fiscal_year_end);
                 rows.put("book/" + e.book.value, events::serialize(b));
             },
             [&](const period_sealed& e) {
@@ -553,6 +568,20 @@ std::vector<balance_sheet_totals> balance_sheet(const store& s, const std::strin
 std::vector<income_totals> income_statement(const store& s, const std::string& book, const std::string& from,
                                             const std::string& to) {
     auto moves = movements(s, book, from, to);
+    // Year-end closing entries in the range are left out: they empty the accounts, they are not
+    // the year's income.
+    s.scan("clo/" + book + '\0', [&](std::string_view k, std::string_view v) {
+        auto rest = k.substr(4 + book.size() + 1);
+        auto nul = rest.find('\0');
+        auto account = std::string(rest.substr(0, nul));
+        auto date = std::string(rest.substr(nul + 1));
+        if ((!from.empty() && date < from) || (!to.empty() && date > to)) return true;
+        v1::DayDelta d;
+        d.ParseFromArray(v.data(), static_cast<int>(v.size()));
+        moves[account].debits -= d.debits_minor();
+        moves[account].credits -= d.credits_minor();
+        return true;
+    });
     std::map<std::string, income_totals> by_currency;
     for (const auto& acc : list_accounts(s, book)) {
         if (acc.type() != v1::ACCOUNT_TYPE_REVENUE && acc.type() != v1::ACCOUNT_TYPE_EXPENSE) continue;

@@ -8,6 +8,7 @@
 //   entry/<book>\0<entry>                 EntryView
 //   day/<book>\0<account>\0<date>         DayDelta: posted movements on one effective date
 //   mon/<book>\0<account>\0<YYYY-MM>      DayDelta: posted movements of one month (checkpoints)
+//   clo/<book>\0<account>\0<date>         DayDelta: year-end closing entries (left out of income)
 //   hold/<book>\0<hold>                   ProjectedHold
 //   book/<book>                           BookState: the period lock
 //   hexp/<deadline u64 BE><book>\0<hold>  open holds by deadline (the scheduler's sweep list)
@@ -70,7 +71,7 @@ std::set<std::string> books_with_expired_holds(const store& s, std::int64_t now_
 
 // Key prefixes of projection rows (in the digest) and of bookkeeping rows (not in it).
 inline constexpr std::string_view projection_prefixes[] = {"approval/", "bal/", "billing/", "binv/",    "book/",
-                                                           "bpay/",     "day/", "entry/",   "hexp/",    "hold/",
+                                                           "bpay/",     "clo/", "day/", "entry/",   "hexp/",    "hold/",
                                                            "map/",      "mon/", "refused/", "secauth/", "stmt/",
                                                            "tb/",       "ver/"};
 inline constexpr std::string_view bookkeeping_prefixes[] = {"digest/", "pos/", "stop/"};

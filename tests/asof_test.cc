@@ -155,3 +155,51 @@ TEST_CASE("known-at moments are read from dates, UTC times and epoch millisecond
                             "2026-07-02T10:00:00.5Z", "2026-07-02 10:00:00Z", "-5", "yesterday"})
         CHECK_FALSE(aggregates::parse_instant(bad).has_value());
 }
+
+TEST_CASE("after a year-end closing the income statement of the year still shows its income; the balance sheet holds it in equity",
+          "[projection][year-end]") {
+    test::temp_dir dir;
+    auto opened = projections::store::open(dir.path() + "/p", {});
+    REQUIRE(opened);
+    projections::overlay rows(**opened, "");
+    std::uint64_t seq = 0;
+    auto apply = [&](const events::ledger_event& e) {
+        v1::EventEnvelope env;
+        env.set_stream_id("book/acme");
+        env.set_version(seq + 1);
+        env.set_recorded_at_ms(1'750'000'000'000 + static_cast<std::int64_t>(seq));
+        events::set_payload(env, e);
+        REQUIRE(projections::apply_event(rows, env, 0, ++seq));
+    };
+    apply(test::opened("cash"));
+    apply(test::opened("sales", "USD", events::account_type::revenue));
+    apply(test::opened("rent", "USD", events::account_type::expense));
+    apply(test::opened("retained", "USD", events::account_type::equity));
+    auto entry = [](std::string id, std::string date, std::vector<events::leg> legs, bool closing = false) {
+        return events::entry_posted{events::book_id{"acme"}, events::entry_id{std::move(id)}, std::move(date), "", std::move(legs), {}, false, closing};
+    };
+    apply(entry("s1", "2025-03-01", {test::debit("cash", 1000), test::credit("sales", 1000)}));
+    apply(entry("r1", "2025-04-01", {test::debit("rent", 300), test::credit("cash", 300)}));
+    apply(entry("close", "2025-12-31", {test::debit("sales", 1000), test::credit("rent", 300), test::credit("retained", 700)}, true));
+    apply(entry("s2", "2026-01-05", {test::debit("cash", 50), test::credit("sales", 50)}));
+    rocksdb::WriteBatch batch;
+    rows.flush_into(batch);
+    (*opened)->write(batch);
+
+    auto year = projections::income_statement(**opened, "acme", "2025-01-01", "2025-12-31");
+    REQUIRE(year.size() == 1);
+    CHECK(year[0].revenue == 1000);
+    CHECK(year[0].expenses == 300);
+    auto next = projections::income_statement(**opened, "acme", "2026-01-01", "2026-12-31");
+    REQUIRE(next.size() == 1);
+    CHECK(next[0].revenue == 50);
+    CHECK(next[0].expenses == 0);
+    auto sheet = projections::balance_sheet(**opened, "acme", "2025-12-31");
+    REQUIRE(sheet.size() == 1);
+    CHECK(sheet[0].equity == 700);
+    CHECK(sheet[0].net_income == 0);  // closed into equity
+    CHECK(sheet[0].balanced);
+    auto view = projections::find_entry(**opened, "acme", "close");
+    REQUIRE(view);
+    CHECK(view->entry().closing());
+}

@@ -3213,3 +3213,193 @@ TEST_CASE("random command streams keep the ledger's invariants",
     CHECK(rejected_count(rejection_code::hold_expired) >= 5);
     CHECK(rejected_count(rejection_code::hold_already_resolved) >= 5);
 }
+
+// =================================================================================================
+// Fiscal years, period 13 and close_year
+// =================================================================================================
+
+namespace {
+
+using events::book_calendar_set;
+using events::close_year;
+using events::year_closed;
+
+// Fiscal years from July to June; sales and rent around the year ending 2025-06-30.
+history_t fiscal_books() {
+    return books_plus({book_calendar_set{book_id{book}, 0, 0, 7},
+                       opened("rent", "USD", account_type::expense),
+                       posted_on("e1", {debit("cash", 500), credit("revenue", 500)}, "2024-06-15"),   // the year before
+                       posted_on("e2", {debit("cash", 1000), credit("revenue", 1000)}, "2024-07-01"),
+                       posted_on("e3", {debit("rent", 300), credit("cash", 300)}, "2025-03-10"),
+                       posted_on("e4", {debit("cash", 200), credit("revenue", 200)}, "2025-06-30"),
+                       posted_on("e5", {debit("cash", 70), credit("revenue", 70)}, "2025-07-01")});  // the year after
+}
+
+close_year close_year_cmd(std::string end = "2025-06-30", std::string entry = "close-fy25", std::string re = "equity") {
+    return close_year{book_id{book}, std::move(end), entry_id{std::move(entry)}, account_id{std::move(re)}, ""};
+}
+
+post_entry adjustment(std::string entry, std::vector<leg> legs, std::string date = "2025-06-30") {
+    auto c = post(std::move(entry), std::move(legs), std::move(date));
+    c.adjustment = true;
+    return c;
+}
+
+}  // namespace
+
+SCENARIO("close_year moves the fiscal year's revenue and expenses to retained earnings, then the year is closed",
+         "[ledger][year-end]") {
+    GIVEN("fiscal years from July, the year ending 2025-06-30 closed as a period") {
+        auto history = plus(fiscal_books(), {period_closed_ev("2025-06-30")});
+        WHEN("alice closes the year into equity") {
+            auto decision = when(history, close_year_cmd());
+            THEN("one closing entry dated the year's last day: only that year's movements, the result to equity") {
+                REQUIRE(decision.has_value());
+                events_t expected{
+                    entry_posted{book_id{book}, entry_id{"close-fy25"}, "2025-06-30", "Closing of the fiscal year ending 2025-06-30",
+                                 {credit("rent", 300), debit("revenue", 1200), credit("equity", 900)}, {}, false, true},
+                    year_closed{book_id{book}, "2025-06-30", entry_id{"close-fy25"}, "alice"}};
+                CHECK(decision.value() == expected);
+            }
+            auto closed = plus(history, decision.value());
+            THEN("revenue keeps only the other years' movements; equity holds the year's result") {
+                auto s = given(closed);
+                CHECK(account_in(s, "revenue").credits_minor() - account_in(s, "revenue").debits_minor() == 500 + 70);
+                CHECK(account_in(s, "rent").debits_minor() - account_in(s, "rent").credits_minor() == 0);
+                CHECK(account_in(s, "equity").credits_minor() == 900);
+            }
+            THEN("nothing more enters the year: year_closed for process managers, adjustments and reopening") {
+                REQUIRE_REJECTED(when(closed, post("late", {debit("cash", 1), credit("revenue", 1)}, "2025-05-01"), as_process_manager()),
+                                 rejection_code::year_closed, "post_entry.effective_date");
+                REQUIRE_REJECTED(when(closed, adjustment("adj", {debit("cash", 1), credit("revenue", 1)})),
+                                 rejection_code::year_closed, "post_entry.effective_date");
+                REQUIRE_REJECTED(when(closed, reopen_period_cmd(), as_bob()), rejection_code::year_closed,
+                                 "reopen_period.through_date");
+                REQUIRE_REJECTED(when(closed, close_year_cmd("2025-06-30", "again")), rejection_code::year_already_closed,
+                                 "close_year.fiscal_year_end");
+                REQUIRE_REJECTED(when(closed, events::set_book_calendar{book_id{book}, 0, 0, 1}), rejection_code::calendar_invalid,
+                                 "set_book_calendar.fiscal_year_start_month");
+                CHECK(when(closed, events::set_book_calendar{book_id{book}, 60, 0, 7}).has_value());  // the same year, another offset
+            }
+            THEN("the next year is open and is closed in its turn") {
+                CHECK(when(closed, post("next", {debit("cash", 1), credit("revenue", 1)}, "2025-07-02")).has_value());
+                auto later = plus(closed, {period_closed_ev("2026-06-30", "alice")});
+                auto next = when(later, close_year_cmd("2026-06-30", "close-fy26"));
+                REQUIRE(next.has_value());
+                CHECK(std::get<entry_posted>(next->front()).legs == std::vector<leg>{debit("revenue", 70), credit("equity", 70)});
+            }
+        }
+        WHEN("nothing moved in the year") {
+            auto quiet = plus(books_plus({period_closed_ev("2023-12-31")}), {});
+            auto decision = when(quiet, close_year_cmd("2023-12-31"));
+            THEN("only year_closed, without a closing entry") {
+                CHECK(decision.value() == events_t{year_closed{book_id{book}, "2023-12-31", entry_id{}, "alice"}});
+            }
+        }
+    }
+}
+
+SCENARIO("period 13: audit adjustments dated the year's last day, after its close and before close_year", "[ledger][year-end]") {
+    GIVEN("fiscal years from July, the year ending 2025-06-30 closed as a period") {
+        auto history = plus(fiscal_books(), {period_closed_ev("2025-06-30")});
+        WHEN("an auditor's adjustment is dated 2025-06-30") {
+            auto decision = when(history, adjustment("adj1", {debit("rent", 50), credit("cash", 50)}));
+            THEN("it is accepted and marked as an adjustment") {
+                REQUIRE(decision.has_value());
+                auto e = std::get<entry_posted>(decision->front());
+                CHECK(e.adjustment);
+                CHECK_FALSE(e.closing);
+            }
+            THEN("close_year includes it") {
+                auto closing = when(plus(history, decision.value()), close_year_cmd());
+                REQUIRE(closing.has_value());
+                CHECK(std::get<entry_posted>(closing->front()).legs ==
+                      std::vector<leg>{credit("rent", 350), debit("revenue", 1200), credit("equity", 850)});
+            }
+        }
+        WHEN("the same entry is not marked as an adjustment") {
+            THEN("period_closed") {
+                REQUIRE_REJECTED(when(history, post("adj1", {debit("rent", 50), credit("cash", 50)}, "2025-06-30")),
+                                 rejection_code::period_closed, "post_entry.effective_date");
+            }
+        }
+        WHEN("an adjustment is dated another day than a fiscal year's last") {
+            auto date = GENERATE(std::string("2025-06-29"), std::string("2024-12-31"), std::string("2025-07-01"));
+            THEN("adjustment_date_invalid at post_entry.effective_date") {
+                REQUIRE_REJECTED(when(history, adjustment("adj1", {debit("rent", 50), credit("cash", 50)}, date)),
+                                 rejection_code::adjustment_date_invalid, "post_entry.effective_date");
+            }
+        }
+        WHEN("an adjustment is dated the end of a year not closed yet") {
+            THEN("adjustment_period_not_closed at post_entry.effective_date") {
+                REQUIRE_REJECTED(when(history, adjustment("adj1", {debit("rent", 50), credit("cash", 50)}, "2026-06-30")),
+                                 rejection_code::adjustment_period_not_closed, "post_entry.effective_date");
+            }
+        }
+        WHEN("the period is sealed") {
+            THEN("period_sealed comes first") {
+                REQUIRE_REJECTED(when(plus(history, {period_sealed_ev("2025-06-30")}), adjustment("adj1", {debit("rent", 50), credit("cash", 50)})),
+                                 rejection_code::period_sealed, "post_entry.effective_date");
+            }
+        }
+    }
+}
+
+SCENARIO("close_year and the fiscal calendar report the first broken rule", "[ledger][year-end]") {
+    auto history = plus(fiscal_books(), {period_closed_ev("2025-06-30")});
+    auto with = [](close_year c, auto change) { change(c); return c; };
+    struct rule_case {
+        const char* name;
+        history_t history;
+        close_year command;
+        rejection_code code;
+        const char* field;
+    };
+    auto revenue_eur = plus(history, {opened("sales-eur", "EUR", account_type::revenue),
+                                      posted_on("x1", {debit("eur_cash", 5, "EUR"), credit("sales-eur", 5, "EUR")}, "2025-01-01")});
+    auto closed_re = plus(history, {events::account_closed{book_id{book}, account_id{"equity"}}});
+    std::vector<rule_case> cases{
+        {"date", history, close_year_cmd("2025-06-31"), rejection_code::effective_date_invalid, "close_year.fiscal_year_end"},
+        {"not a year end", history, close_year_cmd("2024-12-31"), rejection_code::fiscal_year_end_invalid, "close_year.fiscal_year_end"},
+        {"entry id", history, close_year_cmd("2025-06-30", ""), rejection_code::entry_id_invalid, "close_year.entry_id"},
+        {"account id", history, close_year_cmd("2025-06-30", "c", "bad id"), rejection_code::account_id_invalid,
+         "close_year.retained_earnings_account_id"},
+        {"memo", history, with(close_year_cmd(), [](auto& c) { c.memo = std::string(limits::memo_bytes_max + 1, 'm'); }),
+         rejection_code::memo_too_long, "close_year.memo"},
+        {"sealed", plus(history, {period_sealed_ev("2025-06-30")}), close_year_cmd(), rejection_code::period_sealed,
+         "close_year.fiscal_year_end"},
+        {"not closed", fiscal_books(), close_year_cmd(), rejection_code::period_not_closed, "close_year.fiscal_year_end"},
+        {"entry exists", history, close_year_cmd("2025-06-30", "e1"), rejection_code::entry_already_exists, "close_year.entry_id"},
+        {"no account", history, close_year_cmd("2025-06-30", "c", "nope"), rejection_code::account_not_found,
+         "close_year.retained_earnings_account_id"},
+        {"closed account", closed_re, close_year_cmd(), rejection_code::account_closed, "close_year.retained_earnings_account_id"},
+        {"not equity", history, close_year_cmd("2025-06-30", "c", "cash"), rejection_code::retained_earnings_invalid,
+         "close_year.retained_earnings_account_id"},
+        {"currency", revenue_eur, close_year_cmd(), rejection_code::currency_mismatch, "close_year.retained_earnings_account_id"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.name);
+        REQUIRE_REJECTED(when(c.history, c.command), c.code, c.field);
+    }
+    THEN("more P&L accounts than one closing entry holds: entry_too_many_legs") {
+        auto many = history;
+        for (std::size_t i = 0; i < limits::entry_legs_max; ++i) {
+            auto id = "exp" + std::to_string(i);
+            many.push_back(opened(id, "USD", account_type::expense));
+            many.push_back(posted_on("m" + std::to_string(i), {debit(id, 1), credit("cash", 1)}, "2025-01-15"));
+        }
+        REQUIRE_REJECTED(when(many, close_year_cmd()), rejection_code::entry_too_many_legs, "close_year.fiscal_year_end");
+    }
+    THEN("fiscal_year_start_month above 12: calendar_invalid") {
+        REQUIRE_REJECTED(when(books(), events::set_book_calendar{book_id{book}, 0, 0, 13}), rejection_code::calendar_invalid,
+                         "set_book_calendar.fiscal_year_start_month");
+    }
+    THEN("a calendar fiscal year ends on 31 December") {
+        auto calendar = books_plus({posted_on("s", {debit("cash", 9), credit("revenue", 9)}, "2024-05-05"), period_closed_ev("2024-12-31")});
+        REQUIRE_REJECTED(when(calendar, close_year_cmd("2024-06-30")), rejection_code::fiscal_year_end_invalid,
+                         "close_year.fiscal_year_end");
+        auto d = when(calendar, close_year_cmd("2024-12-31"));
+        REQUIRE(d.has_value());
+        CHECK(std::get<entry_posted>(d->front()).legs == std::vector<leg>{debit("revenue", 9), credit("equity", 9)});
+    }
+}
