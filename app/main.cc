@@ -77,6 +77,9 @@ int main(int argc, char** argv) {
         q->add_option("--format", query_args.format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
         q->add_option("--token", query_args.token, "read-your-writes token from an outcome: wait until it is projected");
         q->add_option("--wait-ms", query_args.wait_ms, "longest wait for --token")->capture_default_str();
+        q->add_option("--known-at", query_args.known_at,
+                      "as known at this time (YYYY-MM-DD: its end, UTC; YYYY-MM-DDTHH:MM:SS[.mmm]Z; epoch ms): balance and "
+                      "trial-balance answer online, the other reports from a replay of the log to then");
     };
     auto* q_balance = query->add_subcommand("balance", "one account's balance");
     query_common(q_balance);
@@ -102,9 +105,6 @@ int main(int argc, char** argv) {
     query_common(q_digest);
     q_balance->add_option("--as-of", query_args.as_of, "balance at the end of this effective date (YYYY-MM-DD)");
     q_tb->add_option("--as-of", query_args.as_of, "trial balance at the end of this effective date");
-    for (auto* q : {q_balance, q_tb})
-        q->add_option("--known-at", query_args.known_at,
-                      "as known at this time: YYYY-MM-DD (its end, UTC), YYYY-MM-DDTHH:MM:SS[.mmm]Z or epoch ms");
     auto* q_invoices = query->add_subcommand("invoices", "invoices and bills of a book: status, number, gross, outstanding");
     query_common(q_invoices);
     q_invoices->add_option("--book", query_args.book)->required();

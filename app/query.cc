@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <unistd.h>
 #include <cstdio>
 #include <map>
 #include <thread>
@@ -373,20 +375,9 @@ int trial_balance(const projections::store& s, const query_args& a, std::optiona
 
 }  // namespace
 
-int run_query(const options& o, const query_args& a) {
-    auto s = open_projection_reader(o);
-    if (!s) return std::fprintf(stderr, "daybook query: %s\n", s.error().c_str()), 2;
-    auto& store = **s;
-    store.catch_up();
-    if (!a.token.empty() && !wait_for_token(store, a.token, a.wait_ms)) {
-        std::fprintf(stderr, "daybook query: the projection has not reached token %s within %d ms\n", a.token.c_str(),
-                     a.wait_ms);
-        return 2;
-    }
+// One report from one store; known_at only for the reports that answer it online.
+int answer(const options& o, const query_args& a, const projections::store& store, std::optional<std::int64_t> known_at) {
     bool json = a.format == "json";
-    std::optional<std::int64_t> known_at;
-    if (!a.known_at.empty() && !(known_at = aggregates::parse_instant(a.known_at)))
-        return std::fprintf(stderr, "daybook query: --known-at is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.mmm]Z or epoch ms\n"), 2;
     if (a.what == "balance") {
         auto b = projections::find_balance(store, a.book, a.account);
         if (!b) return std::fprintf(stderr, "no account %s in book %s\n", a.account.c_str(), a.book.c_str()), 1;
@@ -450,6 +441,38 @@ int run_query(const options& o, const query_args& a) {
         std::printf("%s\n", projections::state_digest(store).c_str());
     }
     return 0;
+}
+
+int run_query(const options& o, const query_args& a) {
+    auto s = open_projection_reader(o);
+    if (!s) return std::fprintf(stderr, "daybook query: %s\n", s.error().c_str()), 2;
+    auto& store = **s;
+    store.catch_up();
+    if (!a.token.empty() && !wait_for_token(store, a.token, a.wait_ms)) {
+        std::fprintf(stderr, "daybook query: the projection has not reached token %s within %d ms\n", a.token.c_str(),
+                     a.wait_ms);
+        return 2;
+    }
+    std::optional<std::int64_t> known_at;
+    if (!a.known_at.empty() && !(known_at = aggregates::parse_instant(a.known_at)))
+        return std::fprintf(stderr, "daybook query: --known-at is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.mmm]Z or epoch ms\n"), 2;
+    if (!known_at || a.what == "balance" || a.what == "trial-balance") return answer(o, a, store, known_at);
+    // Every other report as known then: from a replay of the log up to that time, in a
+    // temporary store (recorded_at never decreases within a partition, so it is a prefix).
+    namespace fs = std::filesystem;
+    auto dir = fs::temp_directory_path() / ("daybook-known-at-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    int status = 2;
+    {
+        auto then = projections::store::open(dir.string(), o.store);
+        if (!then) return std::fprintf(stderr, "daybook query: %s\n", then.error().c_str()), 2;
+        if (auto applied = replay_into(o, "", **then, {}, known_at); !applied)
+            std::fprintf(stderr, "daybook query: the replay to %s failed: %s\n", a.known_at.c_str(), applied.error().c_str());
+        else
+            status = answer(o, a, **then, std::nullopt);
+    }
+    fs::remove_all(dir);
+    return status;
 }
 
 }  // namespace daybook::app

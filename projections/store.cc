@@ -132,6 +132,13 @@ void store::catch_up() {
     if (!s.ok()) fail("catch up", s);
 }
 
+void store::compact() {
+    if (auto s = db_->Flush(rocksdb::FlushOptions{}); !s.ok()) fail("flush", s);
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    if (auto s = db_->CompactRange(options, nullptr, nullptr); !s.ok()) fail("compact", s);
+}
+
 std::optional<std::string> overlay::get(std::string_view key) const {
     if (auto it = pending_.find(key); it != pending_.end()) return it->second;
     return base_.get(prefix_ + std::string(key));

@@ -58,6 +58,8 @@ public:
     std::optional<std::string> adopt_identity(const std::string& identity);
     // For secondaries: reads what the primary has written since.
     void catch_up();
+    // Compacts the whole key range (tests: the state must not depend on the files' layout).
+    void compact();
     // Sizes for monitoring (bytes): live data estimate, SST files, memtables, block cache usage
     // and capacity, as (metric name, value).
     std::vector<std::pair<std::string, std::int64_t>> sizes() const;

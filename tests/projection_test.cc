@@ -313,6 +313,15 @@ TEST_CASE("the state digest", "[projection][digest]") {
         for (std::size_t i = 0; i < envelopes.size(); ++i) c.apply_one(envelopes[i], 4, i + 1);
         CHECK(projections::state_digest(c.db()) == digest);
     }
+    SECTION("it does not depend on how RocksDB laid the rows out in files (after a full compaction)") {
+        scratch_store c;
+        auto envelopes = stream(acme_events());
+        for (std::size_t i = 0; i < envelopes.size(); ++i) {
+            c.apply_one(envelopes[i], 4, i + 1);
+            c.db().compact();  // many small files, then one
+        }
+        CHECK(projections::state_digest(c.db()) == digest);
+    }
     SECTION("a different amount gives a different digest") {
         auto evts = acme_events();
         evts[4] = posted("e1", {debit("cash", 101), credit("revenue", 101)});
