@@ -10,6 +10,7 @@
 #include "events/codec.h"
 #include "events/hashing.h"
 #include "events/merkle.h"
+#include "tests/test_support.h"
 
 using namespace daybook;
 
@@ -17,31 +18,9 @@ namespace {
 
 constexpr std::uint32_t partitions = 2;
 
-struct log_entry {
-    std::uint32_t partition;
-    std::string record;
-    std::string body;
-};
+using log_entry = test::sealed_event;
 
-// A log of n events over two partitions, sealed as the processor seals them.
-std::vector<log_entry> make_log(std::size_t n) {
-    std::vector<log_entry> out;
-    std::vector<std::uint64_t> seq(partitions, 0);
-    std::vector<std::string> head(partitions, events::genesis_hash());
-    for (std::size_t i = 0; i < n; ++i) {
-        std::uint32_t p = static_cast<std::uint32_t>(i % partitions);
-        v1::EventEnvelope env;
-        env.set_stream_id("book/b" + std::to_string(p));
-        env.set_version(seq[p] + 1);
-        env.set_command_id("c" + std::to_string(i));
-        env.mutable_entry_posted()->set_entry_id("e" + std::to_string(i));
-        auto body = events::serialize(env);
-        auto sealed = events::seal(p, ++seq[p], head[p], body);
-        head[p] = sealed.hash;
-        out.push_back({p, sealed.value, body});
-    }
-    return out;
-}
+std::vector<log_entry> make_log(std::size_t n) { return test::sealed_log(n, partitions); }
 
 events::chain_verifier verify(const std::vector<log_entry>& log) {
     events::chain_verifier v(partitions);

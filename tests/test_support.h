@@ -18,6 +18,7 @@
 #include "aggregates/ledger.h"
 #include "daybook.pb.h"
 #include "events/codec.h"
+#include "events/hashing.h"
 #include "events/keyed_state.h"
 #include "events/ledger_codec.h"
 #include "events/ledger_types.h"
@@ -178,5 +179,34 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+// ---- Sealed logs ------------------------------------------------------------------------------
+
+struct sealed_event {
+    std::uint32_t partition;
+    std::string record;  // the sealed record as it sits in daybook.events
+    std::string body;    // the envelope inside it
+};
+
+// A log of n small events spread round-robin over `partitions`, sealed as the processor seals them
+// (for tamper tests).
+inline std::vector<sealed_event> sealed_log(std::size_t n, std::uint32_t partitions) {
+    std::vector<sealed_event> out;
+    std::vector<std::uint64_t> seq(partitions, 0);
+    std::vector<std::string> head(partitions, events::genesis_hash());
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint32_t p = static_cast<std::uint32_t>(i % partitions);
+        v1::EventEnvelope env;
+        env.set_stream_id("book/b" + std::to_string(p));
+        env.set_version(seq[p] + 1);
+        env.set_command_id("c" + std::to_string(i));
+        env.mutable_entry_posted()->set_entry_id("e" + std::to_string(i));
+        auto body = events::serialize(env);
+        auto sealed = events::seal(p, ++seq[p], head[p], body);
+        head[p] = sealed.hash;
+        out.push_back({p, sealed.value, body});
+    }
+    return out;
+}
 
 }  // namespace daybook::test
