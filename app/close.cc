@@ -18,6 +18,7 @@
 
 #include "app/options.h"
 #include "consumers/billing_manager.h"
+#include "consumers/log_reader.h"
 #include "events/codec.h"
 #include "events/hashing.h"
 #include "events/murmur2.h"
@@ -32,7 +33,7 @@ using clock = std::chrono::steady_clock;
 // Offset of the last committed record of each partition of `topic` (read_committed, so commit
 // markers and aborted records are skipped); absent for a partition without one.
 result<std::map<int, std::int64_t>, std::string> last_records(const options& o, const std::string& topic) {
-    auto c = consumers::make_consumer(o.kafka, "", "");
+    auto c = consumers::make_page_reader(o.kafka);  // reports the end of each partition
     if (!c) return c.error();
     auto count = consumers::partition_count(c->get(), topic, 30000);
     if (!count) return count.error();

@@ -103,6 +103,8 @@ int main(int argc, char** argv) {
     q_entry->add_option("--entry", query_args.entry)->required();
     auto* q_digest = query->add_subcommand("digest", "SHA-256 state digest of every projection (deterministic replay)");
     query_common(q_digest);
+    auto* q_state_digest = query->add_subcommand("state-digest", "the state digest tagged with the software version and the positions it belongs to");
+    query_common(q_state_digest);
     q_balance->add_option("--as-of", query_args.as_of, "balance at the end of this effective date (YYYY-MM-DD)");
     q_tb->add_option("--as-of", query_args.as_of, "trial balance at the end of this effective date");
     auto* q_invoices = query->add_subcommand("invoices", "invoices and bills of a book: status, number, gross, outstanding");

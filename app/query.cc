@@ -437,6 +437,18 @@ int answer(const options& o, const query_args& a, const projections::store& stor
         auto e = projections::find_entry(store, a.book, a.entry);
         if (!e) return std::fprintf(stderr, "no entry %s in book %s\n", a.entry.c_str(), a.book.c_str()), 1;
         std::printf("%s\n", json_of(*e).c_str());
+    } else if (a.what == "state-digest") {
+        std::string positions;
+        store.scan("pos/", [&](std::string_view k, std::string_view v) {
+            v1::PartitionPosition pos;
+            pos.ParseFromArray(v.data(), static_cast<int>(v.size()));
+            positions += (positions.empty() ? "" : ",") +
+                         std::to_string(events::read_be64(std::string(4, '\0') + std::string(k.substr(4)))) + ":" +
+                         std::to_string(pos.seq());
+            return true;
+        });
+        std::printf("state digest %s (%s) at %s\n", projections::state_digest(store).c_str(), o.processor.software_version.c_str(),
+                    positions.c_str());
     } else if (a.what == "digest") {
         std::printf("%s\n", projections::state_digest(store).c_str());
     }

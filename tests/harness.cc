@@ -152,20 +152,31 @@ std::vector<std::string> sandbox::common_args(const std::string& data_dir, const
     return out;
 }
 
-serve_process::serve_process(const sandbox& box, const std::string& instance, const std::string& data_dir,
-                             std::vector<std::string> extra_args, std::vector<std::string> extra_env) {
-    log_path_ = box.dir + "/serve-" + instance + ".log";
+namespace {
+std::vector<std::string> serve_args(const sandbox& box, const std::string& instance, const std::string& data_dir,
+                                    const std::vector<std::string>& extra_args) {
     std::vector<std::string> args{test_env::get().bin, "serve"};
     for (auto& a : box.common_args(data_dir, instance)) args.push_back(a);
     for (auto& a : extra_args) args.push_back(a);
-    pid_ = spawn(args, extra_env, log_path_);
+    return args;
+}
+}  // namespace
+
+serve_process::serve_process(const sandbox& box, const std::string& instance, const std::string& data_dir,
+                             std::vector<std::string> extra_args, std::vector<std::string> extra_env)
+    : child_process(serve_args(box, instance, data_dir, extra_args), box.dir + "/serve-" + instance + ".log", extra_env) {}
+
+child_process::child_process(const std::vector<std::string>& argv, const std::string& log_path,
+                             const std::vector<std::string>& extra_env)
+    : log_path_(log_path) {
+    pid_ = spawn(argv, extra_env, log_path_);
 }
 
-serve_process::~serve_process() {
+child_process::~child_process() {
     if (pid_ > 0 && running()) kill();
 }
 
-bool serve_process::running() {
+bool child_process::running() {
     if (pid_ <= 0) return false;
     int status = 0;
     pid_t r = ::waitpid(pid_, &status, WNOHANG);
@@ -177,7 +188,7 @@ bool serve_process::running() {
     return true;
 }
 
-int serve_process::wait_exit(std::chrono::milliseconds timeout) {
+int child_process::wait_exit(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (running()) {
         if (std::chrono::steady_clock::now() > deadline) return -1;
@@ -186,19 +197,19 @@ int serve_process::wait_exit(std::chrono::milliseconds timeout) {
     return status_;
 }
 
-void serve_process::terminate() {
+void child_process::terminate() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
     if (wait_exit(std::chrono::seconds(30)) == -1) kill();
 }
 
-void serve_process::kill() {
+void child_process::kill() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
     wait_exit(std::chrono::seconds(30));
 }
 
-std::string serve_process::log() const {
+std::string child_process::log() const {
     std::ifstream in(log_path_);
     std::stringstream ss;
     ss << in.rdbuf();

@@ -66,12 +66,15 @@ public:
     std::vector<std::string> common_args(const std::string& data_dir, const std::string& instance) const;
 };
 
-// One `daybook serve` child process, stopped by its PID only.
-class serve_process {
+// A child process (argv[0] is its path; stdout and stderr appended to log_path), stopped by its
+// PID only; killed when destroyed.
+class child_process {
 public:
-    serve_process(const sandbox& box, const std::string& instance, const std::string& data_dir,
-                  std::vector<std::string> extra_args = {}, std::vector<std::string> extra_env = {});
-    ~serve_process();
+    child_process(const std::vector<std::string>& argv, const std::string& log_path,
+                  const std::vector<std::string>& extra_env = {});
+    ~child_process();
+    child_process(const child_process&) = delete;
+    child_process& operator=(const child_process&) = delete;
     void terminate();  // SIGTERM and wait (SIGKILL after 30 s)
     void kill();       // SIGKILL and wait
     // Waits for the process to exit by itself; returns its exit status, or -1 on timeout.
@@ -84,6 +87,13 @@ private:
     pid_t pid_ = -1;
     std::string log_path_;
     int status_ = -1;
+};
+
+// One `daybook serve` child process.
+class serve_process : public child_process {
+public:
+    serve_process(const sandbox& box, const std::string& instance, const std::string& data_dir,
+                  std::vector<std::string> extra_args = {}, std::vector<std::string> extra_env = {});
 };
 
 // Runs a program (argv[0] is its path) to completion; returns (exit status, stdout, plus stderr
