@@ -43,9 +43,10 @@ kafka-jars: deps
 test: build kafka-jars
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -L 'unit|integration|broker'
 
-# The long tier: everything, with 100 faults in the bank-under-faults test instead of 20.
+# The long tier: everything (label long too), with 100 faults in the bank-under-faults test instead
+# of 20 and 20 broker SIGKILLs in the durability test instead of 3.
 test-long: build kafka-jars
-	cd $(BUILD_DIR) && DAYBOOK_BANK_FAULTS=100 ctest --output-on-failure --timeout 3600
+	cd $(BUILD_DIR) && DAYBOOK_BANK_FAULTS=100 DAYBOOK_DURABILITY_FAULTS=20 ctest --output-on-failure --timeout 3600
 
 demo: build kafka-jars
 	scripts/demo
