@@ -44,9 +44,9 @@ test: build kafka-jars
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -L 'unit|integration|broker'
 
 # The long tier: everything (label long too), with 100 faults in the bank-under-faults test instead
-# of 20 and 20 broker SIGKILLs in the durability test instead of 3.
+# of 20, 20 broker SIGKILLs in the durability test instead of 3, 40 projector crashes instead of 8.
 test-long: build kafka-jars
-	cd $(BUILD_DIR) && DAYBOOK_BANK_FAULTS=100 DAYBOOK_DURABILITY_FAULTS=20 ctest --output-on-failure --timeout 3600
+	cd $(BUILD_DIR) && DAYBOOK_BANK_FAULTS=100 DAYBOOK_DURABILITY_FAULTS=20 DAYBOOK_PROJECTOR_CRASHES=40 ctest --output-on-failure --timeout 3600
 
 demo: build kafka-jars
 	scripts/demo

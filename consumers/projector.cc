@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 
+#include "consumers/crash_points.h"
 #include "events/codec.h"
 #include "events/hashing.h"
 #include "projections/ledger_projection.h"
@@ -136,7 +137,9 @@ struct projector::impl {
         if (rows->empty()) return;
         rocksdb::WriteBatch batch;
         rows->flush_into(batch);
+        crash_point("before_write");
         store.write(batch);
+        crash_point("after_write");
     }
 
     // After a flush the store holds exactly the state at the positions: record its digest, so a
@@ -171,6 +174,7 @@ struct projector::impl {
                 auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
                 message_ptr m(rd_kafka_consumer_poll(consumer.get(), static_cast<int>(std::max<long>(left, 1))));
                 if (!m) continue;
+                crash_point("after_poll");
                 if (m->err) {
                     if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                         log->warn("projector consumer error: {}", rd_kafka_message_errstr(m.get()));
@@ -183,6 +187,7 @@ struct projector::impl {
                     return false;
                 }
                 ++taken;
+                if (taken % 1000 == 500) crash_point("mid_batch");
             }
             flush();
             since_digest += taken;
