@@ -205,6 +205,9 @@ int main(int argc, char** argv) {
     audit_common(a_seals);
     a_seals->add_option("--book", audit_args.book, "one book (default: every book)");
 
+    auto* state_digest = app.add_subcommand("state-digest", "the canonical digest of projection state, tagged with the software version and its positions");
+    common(state_digest);
+
     daybook::app::close_period_args close_args;
     auto* close_period = app.add_subcommand("close-period", "close a period, wait for the process managers and the projector, then seal it");
     common(close_period);
@@ -301,6 +304,10 @@ int main(int argc, char** argv) {
     for (auto* sub : tokens->get_subcommands()) {
         tokens_args.what = sub->get_name();
         return daybook::app::run_tokens(tokens_args);
+    }
+    if (state_digest->parsed()) {
+        query_args.what = "state-digest";
+        return daybook::app::run_query(o, query_args);
     }
     if (replay->parsed()) {
         audit_args.what = "replay";

@@ -475,4 +475,11 @@ std::vector<v1::CommandEnvelope> billing_chart(const std::string& book) {
     return out;
 }
 
+std::string text_between(const std::string& text, const std::string& before, const std::string& after) {
+    auto at = text.find(before);
+    if (at == std::string::npos) return "";
+    at += before.size();
+    return text.substr(at, text.find(after, at) - at);
+}
+
 }  // namespace daybook::testing

@@ -146,6 +146,9 @@ v1::CommandEnvelope post_entry(const std::string& id, const std::string& book, c
                                const std::string& debit, const std::string& credit, std::int64_t amount,
                                const std::string& currency = "EUR");
 
+// The text between the first `before` and the next `after` in `text` ("" when `before` is absent).
+std::string text_between(const std::string& text, const std::string& before, const std::string& after);
+
 // A command from its JSON form (throws on bad JSON).
 v1::CommandEnvelope parse_command(const std::string& json);
 // A billing book's chart: bank, receivable, payable, VAT, advances, sales and purchases (EUR), the

@@ -29,13 +29,6 @@ std::vector<std::string> with(std::vector<std::string> args, const std::vector<s
     return args;
 }
 
-std::string between(const std::string& text, const std::string& before, const std::string& after) {
-    auto at = text.find(before);
-    if (at == std::string::npos) return "";
-    at += before.size();
-    return text.substr(at, text.find(after, at) - at);
-}
-
 }  // namespace
 
 TEST_CASE("close-period waits for process managers' postings in flight, then seals; the seal checks out by replay",
@@ -75,7 +68,7 @@ TEST_CASE("close-period waits for process managers' postings in flight, then sea
     INFO(out);
     REQUIRE(status == 0);
     CHECK(out.find("process managers caught up") != std::string::npos);
-    const auto sealed_sha = between(out, "trial balance sha256 ", "\n");
+    const auto sealed_sha = text_between(out, "trial balance sha256 ", "\n");
     REQUIRE(sealed_sha.size() == 64);
 
     // In the book's stream: the close, then the ten invoices' postings (dated in the period, from

@@ -79,13 +79,6 @@ std::vector<std::uint64_t> write_ledger_log(const sandbox& box, int events_count
     return seq;
 }
 
-std::string between(const std::string& text, const std::string& before, const std::string& after) {
-    auto at = text.find(before);
-    if (at == std::string::npos) return "";
-    at += before.size();
-    return text.substr(at, text.find(after, at) - at);
-}
-
 }  // namespace
 
 TEST_CASE("projector crash loop: after every crash the stored state equals a clean replay to the stored positions",
@@ -130,14 +123,14 @@ TEST_CASE("projector crash loop: after every crash the stored state equals a cle
         ++by_point[point];
         auto stored = run_daybook(args({"query", "state-digest"}));
         REQUIRE(stored.first == 0);
-        auto digest = between(stored.second, "state digest ", " ");
-        auto positions = between(stored.second, " at ", "\n");
+        auto digest = text_between(stored.second, "state digest ", " ");
+        auto positions = text_between(stored.second, " at ", "\n");
         at_end = positions == end_positions;
         auto replay_dir = box.dir + "/replay-" + std::to_string(i);
         auto replayed = run_daybook(args({"replay", "--to", positions.empty() ? "0:0" : positions, "--state-dir", replay_dir}));
         INFO("crash " << i << " at " << point << ":" << n << " positions " << positions << "\n" << replayed.second);
         REQUIRE(replayed.first == 0);
-        bool equal = between(replayed.second, "state digest ", " ") == digest;
+        bool equal = text_between(replayed.second, "state digest ", " ") == digest;
         mismatches += !equal;
         CHECK(equal);
         std::filesystem::remove_all(replay_dir);
@@ -149,7 +142,7 @@ TEST_CASE("projector crash loop: after every crash the stored state equals a cle
         serve.terminate();
         auto full = run_daybook(args({"replay", "--state-dir", box.dir + "/replay-full"}));
         REQUIRE(full.first == 0);
-        bool equal = between(full.second, "state digest ", " ") == live;
+        bool equal = text_between(full.second, "state digest ", " ") == live;
         mismatches += !equal;
         CHECK(equal);
     }
