@@ -9,9 +9,9 @@ JOBS ?= $(shell nproc)
 
 APT_PACKAGES := g++ cmake ninja-build pkg-config ccache librdkafka-dev librocksdb-dev libprotobuf-dev \
   protobuf-compiler libspdlog-dev catch2 libssl-dev libcli11-dev libcpp-httplib-dev \
-  openjdk-17-jre-headless maven python3 procps openssl curl chromium
+  openjdk-17-jre-headless maven python3 procps openssl curl chromium clang-14 libclang-rt-14-dev
 
-.PHONY: all deps build kafka-jars test test-long demo bench clean
+.PHONY: all deps build fuzz-build kafka-jars test test-long demo bench clean
 
 all: build
 
@@ -37,16 +37,21 @@ $(BUILD_DIR)/build.ninja: CMakeLists.txt
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The libFuzzer targets (clang-14, build/fuzz): make test runs each for 10 s over its corpus.
+fuzz-build: deps
+	scripts/fuzz build
+
 kafka-jars: deps
 	scripts/kafka-local fetch
 
-test: build kafka-jars
+test: build fuzz-build kafka-jars
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -L 'unit|integration|broker'
 
 # The long tier: everything (label long too), with 100 faults in the bank-under-faults test instead
-# of 20, 20 broker SIGKILLs in the durability test instead of 3, 40 projector crashes instead of 8.
-test-long: build kafka-jars
-	cd $(BUILD_DIR) && DAYBOOK_BANK_FAULTS=100 DAYBOOK_DURABILITY_FAULTS=20 DAYBOOK_PROJECTOR_CRASHES=40 ctest --output-on-failure --timeout 3600
+# of 20, 20 broker SIGKILLs in the durability test instead of 3, 40 projector crashes instead of 8,
+# and 300 s per fuzz target instead of 10.
+test-long: build fuzz-build kafka-jars
+	cd $(BUILD_DIR) && DAYBOOK_BANK_FAULTS=100 DAYBOOK_DURABILITY_FAULTS=20 DAYBOOK_PROJECTOR_CRASHES=40 DAYBOOK_FUZZ_SECONDS=300 ctest --output-on-failure --timeout 3600
 
 demo: build kafka-jars
 	scripts/demo
