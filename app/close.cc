@@ -3,11 +3,11 @@
 //  1. close_period{B, D}: clients can no longer post into the period (a book already closed
 //     through D or later is fine).
 //  2. Wait until the billing process managers have handled every event written so far (their
-//     committed offsets pass the last record of each events partition): postings they still owe
-//     the period, caused by events before the close, are then in daybook.commands.
-//  3. Wait until the processor has decided every command of the book's partition written so far,
-//     then until the projector has applied every event of that partition written so far.
-//  4. Export the trial balance as of D (CSV), take its SHA-256 and the projector's chain heads at
+//     committed offsets pass the last record of each events partition), the processor has decided
+//     the book's commands written so far and the projector applied the book's events; repeat
+//     until the book's reconciliation shows no saga in flight (a saga is several hops through
+//     the log: number, issue, posting). The postings the sagas owe the period are then projected.
+//  3. Export the trial balance as of D (CSV), take its SHA-256 and the projector's chain heads at
 //     that moment, and send seal_period{B, D, sha256, heads}. From then on nothing enters the
 //     period; `daybook audit seals` replays the log to those heads and checks the hash again.
 
@@ -22,6 +22,7 @@
 #include "events/codec.h"
 #include "events/hashing.h"
 #include "events/murmur2.h"
+#include "projections/billing_projection.h"
 #include "projections/exports.h"
 #include "projections/ledger_projection.h"
 
@@ -132,57 +133,74 @@ int run_close_period(const options& o, const close_period_args& a) {
         return fail("close_period was refused: " + closed->code_name() + ": " + closed->detail());
     std::printf("closed book %s through %s%s\n", a.book.c_str(), a.through.c_str(), already ? " (it already was)" : "");
 
-    // 2. The process managers have handled every event written so far.
-    auto events_last = last_records(o, o.topics.events());
-    if (!events_last) return fail(events_last.error());
-    if (!a.without_process_managers) {
-        auto caught_up = wait_until(a.wait_ms, [&]() -> result<bool, std::string> {
-            auto c = committed(o, consumers::billing_group_of(o.processor.group_id), o.topics.events());
-            if (!c) return c.error();
-            for (const auto& [p, last] : *events_last)
-                if ((*c)[p] <= last) return false;
-            return true;
-        });
-        if (!caught_up) return fail(caught_up.error());
-        if (!*caught_up)
-            return fail("the billing process manager (group " + consumers::billing_group_of(o.processor.group_id) + ") has not handled the events up to the close within " +
-                        std::to_string(a.wait_ms) + " ms; is `serve --roles ...,billing` running? (--without-process-managers "
-                        "when none runs)");
-        std::printf("process managers caught up\n");
-    }
-
-    // 3. The processor has decided the book's commands, and the projector applied its events.
     auto producer = consumers::make_producer(o.kafka, "");
     if (!producer) return fail(producer.error());
     auto partitions = consumers::partition_count(producer->get(), o.topics.commands(), 30000);
     if (!partitions) return fail(partitions.error());
     const int p = static_cast<int>(events::partition_for(a.book, *partitions));
-    auto commands_last = last_records(o, o.topics.commands());
-    if (!commands_last) return fail(commands_last.error());
-    if (commands_last->count(p)) {
-        auto decided = wait_until(a.wait_ms, [&]() -> result<bool, std::string> {
-            auto c = committed(o, o.processor.group_id, o.topics.commands());
-            if (!c) return c.error();
-            return (*c)[p] > (*commands_last)[p];
-        });
-        if (!decided) return fail(decided.error());
-        if (!*decided) return fail("the processor has not decided the book's commands within " + std::to_string(a.wait_ms) + " ms");
-    }
     auto store = open_projection_reader(o);
     if (!store) return fail(store.error());
-    auto book_events = last_records(o, o.topics.events());
-    if (!book_events) return fail(book_events.error());
-    auto projected = wait_until(a.wait_ms, [&]() -> result<bool, std::string> {
-        (*store)->catch_up();
-        if (!book_events->count(p)) return true;
-        v1::PartitionPosition pos;
-        if (auto raw = (*store)->get(projections::position_key(static_cast<std::uint32_t>(p)))) pos.ParseFromString(*raw);
-        return pos.next_offset() > (*book_events)[p];
-    });
-    if (!projected) return fail(projected.error());
-    if (!*projected) return fail("the projector has not applied the book's events within " + std::to_string(a.wait_ms) + " ms");
 
-    // 4. The evidence, from one view of the store, and the seal.
+    // One round: the process managers have handled every event written so far, the processor has
+    // decided the book's commands written so far, and the projector applied the book's events.
+    auto settle = [&]() -> result<ok_t, std::string> {
+        if (!a.without_process_managers) {
+            auto events_last = last_records(o, o.topics.events());
+            if (!events_last) return events_last.error();
+            auto caught_up = wait_until(a.wait_ms, [&]() -> result<bool, std::string> {
+                auto c = committed(o, consumers::billing_group_of(o.processor.group_id), o.topics.events());
+                if (!c) return c.error();
+                for (const auto& [part, last] : *events_last)
+                    if ((*c)[part] <= last) return false;
+                return true;
+            });
+            if (!caught_up) return caught_up.error();
+            if (!*caught_up)
+                return "the billing process manager (group " + consumers::billing_group_of(o.processor.group_id) +
+                       ") has not handled the events up to the close within " + std::to_string(a.wait_ms) +
+                       " ms; is `serve --roles ...,billing` running? (--without-process-managers when none runs)";
+        }
+        auto commands_last = last_records(o, o.topics.commands());
+        if (!commands_last) return commands_last.error();
+        if (commands_last->count(p)) {
+            auto decided = wait_until(a.wait_ms, [&]() -> result<bool, std::string> {
+                auto c = committed(o, o.processor.group_id, o.topics.commands());
+                if (!c) return c.error();
+                return (*c)[p] > (*commands_last)[p];
+            });
+            if (!decided) return decided.error();
+            if (!*decided) return "the processor has not decided the book's commands within " + std::to_string(a.wait_ms) + " ms";
+        }
+        auto book_events = last_records(o, o.topics.events());
+        if (!book_events) return book_events.error();
+        auto projected = wait_until(a.wait_ms, [&]() -> result<bool, std::string> {
+            (*store)->catch_up();
+            if (!book_events->count(p)) return true;
+            v1::PartitionPosition pos;
+            if (auto raw = (*store)->get(projections::position_key(static_cast<std::uint32_t>(p)))) pos.ParseFromString(*raw);
+            return pos.next_offset() > (*book_events)[p];
+        });
+        if (!projected) return projected.error();
+        if (!*projected) return "the projector has not applied the book's events within " + std::to_string(a.wait_ms) + " ms";
+        return ok;
+    };
+    // 2-3. Rounds until no saga of the book is in flight: a saga takes several hops through the
+    // log (number, issue, posting), each one a round; the reconciliation lists the documents
+    // whose postings are not in the projection yet.
+    for (auto deadline = clock::now() + std::chrono::milliseconds(a.wait_ms);;) {
+        if (auto settled = settle(); !settled) return fail(settled.error());
+        if (a.without_process_managers) break;
+        (*store)->catch_up();
+        auto owed = projections::reconcile(**store, a.book).in_flight;
+        if (owed.empty()) break;
+        if (clock::now() >= deadline)
+            return fail(std::to_string(owed.size()) + " saga steps of book " + a.book + " are still in flight after " +
+                        std::to_string(a.wait_ms) + " ms (first: " + owed.front() + ")");
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!a.without_process_managers) std::printf("process managers caught up\n");
+
+    // 3. The evidence, from one view of the store, and the seal.
     projections::export_request tb{"trial-balance", a.book, "", a.through, "csv", o.processor.software_version, {}};
     auto exported = projections::export_report(**store, tb);
     if (!exported) return fail(exported.error());
