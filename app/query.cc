@@ -178,8 +178,30 @@ int security_report(const projections::store& s, bool json) {
     return conflicts.empty() ? 0 : 1;
 }
 
+// A read of personal data is first recorded in the log with its reader (record_access, as the
+// HTTP API does): refused (no role for it, when permissions are enforced) or not recorded in
+// time, nothing personal is shown.
+bool record_read(const options& o, const std::string& what, const std::string& book) {
+    v1::CommandEnvelope c;
+    c.set_command_id("read/cli/" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                       std::chrono::system_clock::now().time_since_epoch()).count()) +
+                     "/" + std::to_string(::getpid()));
+    c.set_actor(cli_actor());
+    c.set_source("client");
+    auto* r = c.mutable_record_access();
+    r->set_reader(cli_actor());
+    r->set_what(what);
+    r->set_book_id(book);
+    auto outcome = submit_one(o, c, 10000);
+    if (!outcome) return std::fprintf(stderr, "daybook query: the read could not be recorded: %s\n", outcome.error().c_str()), false;
+    if (outcome->status() != v1::OUTCOME_STATUS_ACCEPTED)
+        return std::fprintf(stderr, "daybook query: not permitted: %s: %s\n", outcome->code_name().c_str(), outcome->detail().c_str()), false;
+    return true;
+}
+
 int register_list(const options& o, const projections::store& s, const query_args& a, bool json) {
     if (a.what == "counterparties") {
+        if (!record_read(o, "counterparties of book " + a.book, a.book)) return 3;
         auto list = projections::counterparties(s, a.book, a.as_of);
         consumers::open_names(list, o.keystore_dir, o.master_key_file);  // names are sealed personal data
         if (!json) std::printf("%-20s %-32s %-8s %-8s %-7s %s\n", "counterparty", "name", "customer", "supplier", "blocked", "from");

@@ -172,6 +172,12 @@ TEST_CASE("personal data is sealed in the log, readable until its subject is era
     CHECK(sealed);
     CHECK(recorded);
     CHECK_FALSE(clear);  // the name never entered the log in clear
+    // Each CLI read of the names was recorded first, with its reader.
+    int cli_reads = 0;
+    for (const auto& e : audit.envelopes)
+        cli_reads += e.has_access_recorded() && e.access_recorded().reader().starts_with("cli:") &&
+                     e.access_recorded().what() == "counterparties of book pv";
+    CHECK(cli_reads == 2);
     std::printf("privacy: sealed=%s erased=%s plaintext_in_log=%s chain_problems=%zu\n", sealed ? "true" : "false",
                 recorded ? "true" : "false", clear ? "true" : "false", audit.problems.size());
 }
