@@ -232,16 +232,23 @@ TEST_CASE("broker SIGKILLs during idempotent acks=all production: nothing acknow
     own_broker broker(29592, (dir / "kafka").string());
     sandbox box("durability", partitions, broker.brokers());
     const auto topic = box.topics.events();
+    // Idempotence holds only while no message times out: a timed-out batch makes librdkafka bump
+    // the producer epoch and send what follows again, and a batch the broker had written but not
+    // acknowledged is then written twice. The message timeout (transaction timeout - 1 s) must
+    // outlast the broker's absence, as in production where an outage stops the processor's
+    // transaction instead (read_committed readers never see its records).
+    auto settings = box.kafka;
+    settings.transaction_timeout_ms = 121000;
     acknowledged acks;
     std::atomic<bool> stop{false};
     std::atomic<int> recreated{0}, sent{0};
     std::thread writer([&] {
         int next = 0;
         while (!stop.load()) {
-            auto* conf = consumers::base_conf(box.kafka);
+            auto* conf = consumers::base_conf(settings);
             rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
             rd_kafka_conf_set_opaque(conf, &acks);
-            auto p = consumers::make_producer(box.kafka, "", conf);
+            auto p = consumers::make_producer(settings, "", conf);
             if (!p) return;
             char errstr[256];
             while (!stop.load()) {
@@ -262,7 +269,7 @@ TEST_CASE("broker SIGKILLs during idempotent acks=all production: nothing acknow
                 rd_kafka_poll(p->get(), err ? 50 : 0);
                 if (next % 10 == 0) std::this_thread::sleep_for(5ms);  // about 2,000 records a second
             }
-            rd_kafka_flush(p->get(), 30000);
+            rd_kafka_flush(p->get(), 120000);
         }
     });
     for (int f = 0; f < faults; ++f) {
