@@ -17,6 +17,7 @@
 #include "api/assets.h"
 #include "aggregates/billing.h"
 #include "aggregates/security.h"
+#include "consumers/command_writer.h"
 #include "consumers/keystore.h"
 #include "aggregates/validation.h"
 #include "api/tokens.h"
@@ -490,18 +491,9 @@ struct server::impl {
         res.set_content(json_of(*inv), "application/json");
     }
 
-    // One command into daybook.commands (key: its routing key, partition: murmur2), waiting out a
-    // full local queue.
+    // One command into daybook.commands, signed with this process's writer key when it has one.
     rd_kafka_resp_err_t produce_command(const v1::CommandEnvelope& c) {
-        auto key = events::routing_key_of(c);
-        auto value = events::serialize(c);
-        for (;;) {
-            auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topics.commands().c_str()),
-                                         RD_KAFKA_V_PARTITION(events::partition_for(key, partitions)), RD_KAFKA_V_KEY(key.data(), key.size()),
-                                         RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return err;
-            rd_kafka_poll(producer.get(), 10);
-        }
+        return consumers::produce_command(producer.get(), topics, partitions, c, kafka.signer.get());
     }
 
     // A read of personal data is first recorded in the log as its reader (record_access,

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
         c->add_option("--keystore", o.keystore_dir, "directory of the personal-data keys (default: <data dir>/keystore)")->envname("DAYBOOK_KEYSTORE");
         c->add_option("--master-key-file", o.master_key_file, "master key of the key store, 64 hex characters, made when missing (default: <data dir>/master.key)")->envname("DAYBOOK_MASTER_KEY_FILE");
         c->add_flag("--development", o.development, "allow an unauthenticated (PLAINTEXT) Kafka connection")->envname("DAYBOOK_DEVELOPMENT");
+        c->add_option("--writer-name", o.writer_name, "the name this process signs the commands it writes under (the processor's writers file lists it)")->envname("DAYBOOK_WRITER_NAME");
+        c->add_option("--writer-key", o.writer_key_file, "Ed25519 private key (PEM) that signs the commands this process writes (daybook audit keygen makes one)")->envname("DAYBOOK_WRITER_KEY");
         c->add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->envname("DAYBOOK_LOG_LEVEL")->capture_default_str();
     };
 
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
     serve->add_option("--tls-client-ca", o.http.tls_client_ca_file, "HTTPS: require client certificates signed by this CA (PEM)")->envname("DAYBOOK_TLS_CLIENT_CA");
     serve->add_option("--dashboard-dir", o.http.dashboard_dir, "development: serve the dashboard files from this directory")->envname("DAYBOOK_DASHBOARD_DIR")->group("");
     serve->add_option("--scheduler-interval-ms", o.scheduler.interval_ms, "how often the scheduler's rules run (hold expiry)")->envname("DAYBOOK_SCHEDULER_INTERVAL_MS")->capture_default_str();
+    serve->add_option("--writers", o.writers_file, "processor: the writers file; every command must then be signed by a writer it lists, who may stamp its actor and source (consumers/command_writer.h)")->envname("DAYBOOK_WRITERS");
     serve->add_option("--roles", roles, "processor, projector, scheduler (needs projector), billing (process managers), comma-separated")->envname("DAYBOOK_ROLES")->capture_default_str();
     serve->add_option("--commit-interval-ms", o.processor.commit_interval_ms, "longest time a batch stays in one transaction")->envname("DAYBOOK_COMMIT_INTERVAL_MS")->capture_default_str();
     serve->add_option("--batch-max", o.processor.batch_commands_max, "most commands in one transaction")->envname("DAYBOOK_BATCH_MAX")->capture_default_str();

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "consumers/command_writer.h"
+
 namespace daybook::app {
 
 result<ok_t, std::string> validate(options& o) {
@@ -27,6 +29,18 @@ result<ok_t, std::string> validate(options& o) {
     if (o.processor.instance.empty()) return std::string("--instance must not be empty");
     if (o.scheduler.interval_ms < 10 || o.scheduler.interval_ms > 3'600'000)
         return std::string("--scheduler-interval-ms must be 10..3600000");
+    if (!o.writer_key_file.empty()) {
+        auto signer = consumers::command_signer::load(o.writer_name, o.writer_key_file);
+        if (!signer) return signer.error();
+        o.kafka.signer = *signer;
+    } else if (!o.writer_name.empty()) {
+        return std::string("--writer-name needs --writer-key");
+    }
+    if (!o.writers_file.empty()) {
+        auto trust = consumers::writer_trust::load(o.writers_file);
+        if (!trust) return trust.error();
+        o.processor.writers = *trust;
+    }
     if (o.keystore_dir.empty()) o.keystore_dir = o.data_dir + "/keystore";
     if (o.master_key_file.empty()) o.master_key_file = o.data_dir + "/master.key";
     o.processor.keystore_dir = o.keystore_dir;

@@ -44,6 +44,10 @@ struct options {
     // Development: let `serve` talk to Kafka without authentication (a PLAINTEXT local broker).
     // Off: serve refuses unless security.protocol is SASL_SSL, or SSL with a client certificate.
     bool development = false;
+    // Signed command records (consumers/command_writer.h): this process's writer name and
+    // Ed25519 private key (PEM), and, for the processor, the writers file it trusts. Default:
+    // none (development: commands unsigned, and accepted unsigned).
+    std::string writer_name, writer_key_file, writers_file;
 
     std::string processor_store() const { return data_dir + "/processor-" + processor.instance; }
     std::string projector_store() const { return data_dir + "/projector-" + processor.instance; }
@@ -73,9 +77,6 @@ int run_submit(const options& o, const submit_args& a);
 int submit_envelopes(const options& o, const std::vector<v1::CommandEnvelope>& envelopes, const submit_args& a);
 // The actor of commands sent from this machine's CLI ("cli:<user>") until authentication exists.
 std::string cli_actor();
-// One command to daybook.commands (its routing key's partition), retrying while the queue is full.
-rd_kafka_resp_err_t produce_command(rd_kafka_t* producer, const consumers::topic_names& topics,
-                                    const v1::CommandEnvelope& envelope, int partitions);
 // Sends one command and waits for its outcome.
 result<v1::Outcome, std::string> submit_one(const options& o, const v1::CommandEnvelope& envelope, int wait_ms);
 struct close_period_args {

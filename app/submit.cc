@@ -10,6 +10,8 @@
 
 #include "aggregates/billing.h"
 #include "app/options.h"
+
+#include "consumers/command_writer.h"
 #include "consumers/outcome_waiter.h"
 #include "events/codec.h"
 #include "events/murmur2.h"
@@ -84,20 +86,6 @@ std::string outcome_json(const v1::Outcome& o) {
 
 std::string cli_actor() { return "cli:" + local_user(); }
 
-rd_kafka_resp_err_t produce_command(rd_kafka_t* producer, const consumers::topic_names& topics,
-                                    const v1::CommandEnvelope& envelope, int partitions) {
-    auto key = events::routing_key_of(envelope);
-    auto value = events::serialize(envelope);
-    for (;;) {
-        auto err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topics.commands().c_str()),
-                                     RD_KAFKA_V_PARTITION(events::partition_for(key, partitions)),
-                                     RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
-                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return err;
-        rd_kafka_poll(producer, 10);
-    }
-}
-
 result<v1::Outcome, std::string> submit_one(const options& o, const v1::CommandEnvelope& envelope, int wait_ms) {
     auto waiter = consumers::outcome_waiter::open(o.kafka, o.topics);
     if (!waiter) return waiter.error();
@@ -105,7 +93,7 @@ result<v1::Outcome, std::string> submit_one(const options& o, const v1::CommandE
     if (!producer) return producer.error();
     auto partitions = consumers::partition_count(producer->get(), o.topics.commands(), 30000);
     if (!partitions) return partitions.error();
-    if (auto err = produce_command(producer->get(), o.topics, envelope, *partitions))
+    if (auto err = consumers::produce_command(producer->get(), o.topics, *partitions, envelope, o.kafka.signer.get()))
         return std::string("produce failed: ") + rd_kafka_err2str(err);
     if (auto err = rd_kafka_flush(producer->get(), wait_ms)) return std::string("not delivered: ") + rd_kafka_err2str(err);
     auto got = (*waiter)->wait({envelope.command_id()}, std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms));
@@ -153,7 +141,7 @@ int submit_envelopes(const options& o, const std::vector<v1::CommandEnvelope>& e
     std::map<std::string, v1::Outcome> outcomes_in_order;
     for (const auto& c : list) {
         ids.insert(c.envelope.command_id());
-        if (auto err = produce_command(producer->get(), o.topics, c.envelope, *partitions))
+        if (auto err = consumers::produce_command(producer->get(), o.topics, *partitions, c.envelope, o.kafka.signer.get()))
             return std::fprintf(stderr, "daybook submit: produce failed: %s\n", rd_kafka_err2str(err)), 2;
         if (a.one_by_one) {  // the next command is sent once this one's outcome is in
             rd_kafka_flush(producer->get(), a.wait_ms);

@@ -1,4 +1,5 @@
 #include "consumers/billing_manager.h"
+#include "consumers/command_writer.h"
 
 #include <spdlog/spdlog.h>
 
@@ -332,22 +333,9 @@ result<ok_t, std::string> billing_manager::session(const std::atomic<bool>& stop
         stats_.events += static_cast<std::uint64_t>(read);
         if (error_ptr e{rd_kafka_begin_transaction(producer->get())}) return std::string("begin: ") + rd_kafka_error_string(e.get());
         for (const auto& c : commands) {
-            auto key = events::routing_key_of(c);
-            auto value = events::serialize(c);
-            for (;;) {
-                auto err = rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(topics_.commands().c_str()),
-                                             RD_KAFKA_V_PARTITION(events::partition_for(key, *partitions)),
-                                             RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
-                                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-                if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                    rd_kafka_poll(producer->get(), 10);
-                    continue;
-                }
-                if (err) {
-                    error_ptr abort(rd_kafka_abort_transaction(producer->get(), -1));
-                    return std::string("produce: ") + rd_kafka_err2str(err);
-                }
-                break;
+            if (auto err = produce_command(producer->get(), topics_, *partitions, c, kafka_.signer.get())) {
+                error_ptr abort(rd_kafka_abort_transaction(producer->get(), -1));
+                return std::string("produce: ") + rd_kafka_err2str(err);
             }
         }
         tpl_ptr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));

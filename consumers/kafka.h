@@ -19,6 +19,8 @@
 
 namespace daybook::consumers {
 
+class command_signer;  // consumers/command_writer.h
+
 struct kafka_settings {
     // bootstrap.servers. Default: 127.0.0.1:19092 (scripts/kafka-local).
     std::string brokers = "127.0.0.1:19092";
@@ -32,6 +34,10 @@ struct kafka_settings {
     int transaction_timeout_ms = 60000;
     // Upper bound of the reconnect backoff. Default: 1000.
     int reconnect_backoff_max_ms = 1000;
+    // The key this process signs the commands it writes with (--writer-name, --writer-key), so
+    // the processor can tell who wrote them. Default: none (unsigned; accepted only by a
+    // processor without a writers file).
+    std::shared_ptr<const command_signer> signer;
 };
 
 // Checks a pass-through property name; an error names the property that is refused.

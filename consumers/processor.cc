@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "consumers/command_state.h"
+#include "consumers/command_writer.h"
 #include "events/codec.h"
 #include "events/hashing.h"
 #include "events/limits.h"
@@ -473,6 +474,7 @@ struct processor::impl {
         }
 
         std::optional<rejection> refused = read.invalid;
+        if (!refused && opts.writers) refused = opts.writers->check(m, cmd);  // who wrote it, proven
         if (!refused && events::routing_key_of(cmd) != key)
             refused = rejection{rejection_code::routing_key_mismatch, "key",
                                 "record key '" + key + "' is not the command's routing key '" +

@@ -29,6 +29,8 @@
 
 namespace daybook::consumers {
 
+class writer_trust;  // consumers/command_writer.h
+
 struct processor_options {
     // Stable instance id of this process: transactional.id = daybook-processor-<instance>,
     // group.instance.id = <instance>. Default: "0". Two live processes must never share it.
@@ -38,6 +40,9 @@ struct processor_options {
     // Longest time a batch stays open in one transaction. Lower: lower latency, more transaction
     // overhead. Default: 50.
     std::uint32_t commit_interval_ms = 50;
+    // The writers whose signed commands are accepted (--writers). Default: none (development:
+    // unsigned commands are accepted).
+    std::shared_ptr<const writer_trust> writers;
     // Most commands in one batch. Bounds the overlay's memory. Default: 5000.
     std::size_t batch_commands_max = 5000;
     // Written into every event's software_version.

@@ -1,4 +1,5 @@
 #include "consumers/scheduler.h"
+#include "consumers/command_writer.h"
 
 #include <spdlog/spdlog.h>
 
@@ -33,13 +34,7 @@ result<ok_t, std::string> scheduler::run(const std::atomic<bool>& stop) {
             for (auto& cmd : r(projection_, now, bucket)) {
                 cmd.set_source("scheduler:" + name);
                 cmd.set_actor("daybook-scheduler");
-                auto key = events::routing_key_of(cmd);
-                auto value = events::serialize(cmd);
-                auto err = rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(topics_.commands().c_str()),
-                                             RD_KAFKA_V_PARTITION(events::partition_for(key, *partitions)),
-                                             RD_KAFKA_V_KEY(key.data(), key.size()),
-                                             RD_KAFKA_V_VALUE(value.data(), value.size()),
-                                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                auto err = produce_command(producer->get(), topics_, *partitions, cmd, kafka_.signer.get());
                 if (err) log_->warn("scheduler produce failed rule={} error={}", name, rd_kafka_err2str(err));
                 else sent_++;
             }

@@ -1,48 +1,12 @@
 #include "events/checkpoint.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include <memory>
 #include <sstream>
 
+#include "events/ed25519.h"
 #include "events/hashing.h"
 
 namespace daybook::events {
-namespace {
-
-struct pkey_deleter {
-    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
-struct bio_deleter {
-    void operator()(BIO* b) const { BIO_free(b); }
-};
-using bio_ptr = std::unique_ptr<BIO, bio_deleter>;
-struct md_deleter {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
-std::string bio_text(BIO* b) {
-    char* data = nullptr;
-    long n = BIO_get_mem_data(b, &data);
-    return std::string(data, static_cast<std::size_t>(n));
-}
-
-pkey_ptr public_key_of(const std::string& text) {
-    auto trimmed = text;
-    while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' ')) trimmed.pop_back();
-    if (trimmed.size() == 64) {
-        auto raw = from_hex(trimmed);
-        if (raw.size() == 32)
-            return pkey_ptr(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                                        reinterpret_cast<const unsigned char*>(raw.data()), 32));
-    }
-    bio_ptr b(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-    return pkey_ptr(PEM_read_bio_PUBKEY(b.get(), nullptr, nullptr, nullptr));
-}
-
-}  // namespace
 
 std::string checkpoint_payload(const checkpoint& c) {
     std::string out = "daybook-checkpoint v1\nlog daybook.events\ntime_ms " + std::to_string(c.time_ms) +
@@ -54,20 +18,10 @@ std::string checkpoint_payload(const checkpoint& c) {
 }
 
 result<signed_checkpoint, std::string> sign_checkpoint(const checkpoint& c, const std::string& private_key_pem) {
-    bio_ptr b(BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())));
-    pkey_ptr key(PEM_read_bio_PrivateKey(b.get(), nullptr, nullptr, nullptr));
-    if (!key || EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519)
-        return std::string("the signing key is not an Ed25519 private key in PEM");
+    auto key = ed25519_private_key::from_pem(private_key_pem);
+    if (!key) return std::string("the signing key is ") + key.error();
     auto payload = checkpoint_payload(c);
-    std::unique_ptr<EVP_MD_CTX, md_deleter> ctx(EVP_MD_CTX_new());
-    std::string sig(64, '\0');
-    std::size_t len = sig.size();
-    if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
-        EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                       reinterpret_cast<const unsigned char*>(payload.data()), payload.size()) != 1 ||
-        len != 64)
-        return std::string("Ed25519 signing failed");
-    return signed_checkpoint{payload + "signature " + to_hex(sig) + "\n"};
+    return signed_checkpoint{payload + "signature " + to_hex(key->sign(payload)) + "\n"};
 }
 
 result<checkpoint, std::string> read_checkpoint(const std::string& text, const std::string& public_key) {
@@ -78,13 +32,9 @@ result<checkpoint, std::string> read_checkpoint(const std::string& text, const s
     while (!sig_hex.empty() && (sig_hex.back() == '\n' || sig_hex.back() == '\r')) sig_hex.pop_back();
     auto sig = from_hex(sig_hex);
     if (sig.size() != 64) return std::string("the signature is not 64 bytes of hex");
-    auto key = public_key_of(public_key);
-    if (!key || EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519) return std::string("the public key is not an Ed25519 key");
-    std::unique_ptr<EVP_MD_CTX, md_deleter> ctx(EVP_MD_CTX_new());
-    if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
-        EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                         reinterpret_cast<const unsigned char*>(payload.data()), payload.size()) != 1)
-        return std::string("bad signature: the checkpoint was not signed by this key, or was changed");
+    auto key = ed25519_public_key::from_text(public_key);
+    if (!key) return std::string("the public key is ") + key.error();
+    if (!key->verify(payload, sig)) return std::string("bad signature: the checkpoint was not signed by this key, or was changed");
     checkpoint c;
     std::istringstream in(payload);
     std::string line;
@@ -114,20 +64,6 @@ result<checkpoint, std::string> read_checkpoint(const std::string& text, const s
     }
     if (declared != c.partitions.size()) return std::string("checkpoint lists fewer partitions than it declares");
     return c;
-}
-
-result<key_pair, std::string> generate_ed25519() {
-    EVP_PKEY* raw = nullptr;
-    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr),
-                                                                   EVP_PKEY_CTX_free);
-    if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &raw) != 1)
-        return std::string("Ed25519 key generation failed");
-    pkey_ptr key(raw);
-    bio_ptr priv(BIO_new(BIO_s_mem())), pub(BIO_new(BIO_s_mem()));
-    if (PEM_write_bio_PrivateKey(priv.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
-        PEM_write_bio_PUBKEY(pub.get(), key.get()) != 1)
-        return std::string("cannot write the key pair");
-    return key_pair{bio_text(priv.get()), bio_text(pub.get())};
 }
 
 }  // namespace daybook::events

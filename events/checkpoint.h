@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "events/ed25519.h"
 #include "events/result.h"
 
 namespace daybook::events {
@@ -33,11 +34,5 @@ result<signed_checkpoint, std::string> sign_checkpoint(const checkpoint& c, cons
 // Verifies the signature with a public key (PEM SubjectPublicKeyInfo or 64 hex characters) and
 // parses the checkpoint.
 result<checkpoint, std::string> read_checkpoint(const std::string& text, const std::string& public_key);
-
-struct key_pair {
-    std::string private_pem;
-    std::string public_pem;
-};
-result<key_pair, std::string> generate_ed25519();
 
 }  // namespace daybook::events

@@ -153,6 +153,10 @@ std::string_view name_of(rejection_code code) {
         DAYBOOK_CODE(approval_policy_invalid)
         DAYBOOK_CODE(security_version_invalid)
         DAYBOOK_CODE(subject_invalid)
+        DAYBOOK_CODE(writer_unsigned)
+        DAYBOOK_CODE(writer_unknown)
+        DAYBOOK_CODE(writer_signature_invalid)
+        DAYBOOK_CODE(writer_not_allowed)
 #undef DAYBOOK_CODE
     }
     return "unknown_code";

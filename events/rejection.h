@@ -169,7 +169,13 @@ enum class rejection_code : std::uint16_t {
     approval_policy_invalid = 3013,         // policy's command, currency, threshold or window malformed
     security_version_invalid = 3014,        // a replicated change out of order
     subject_invalid = 3015,                 // record_erasure without a data subject
-    // Next free code: 3016.
+    // Command records and their writers (consumers/command_writer.h), when the processor is given
+    // a writers file: every command must be signed by a writer it lists.
+    writer_unsigned = 3016,                 // no daybook.writer / daybook.writer_signature headers
+    writer_unknown = 3017,                  // the writer named is not in the writers file
+    writer_signature_invalid = 3018,        // the signature does not verify for this record and writer
+    writer_not_allowed = 3019,              // the writer may not stamp this actor or source
+    // Next free code: 3020.
 };
 
 // The stable snake_case name of a code, as shown to users and stored beside the number.
