@@ -243,6 +243,7 @@ void write_reports(const settings& s, const std::vector<row>& rows, const std::v
                 " with linespoints title '" + r.name + "'";
         ++series;
     }
+    dat.close();  // complete before gnuplot reads it
     std::ofstream(s.out + "/latency.gnuplot") << plot << "\n";
     if (series && std::system("command -v gnuplot >/dev/null 2>&1") == 0) {
         if (std::system(("gnuplot '" + s.out + "/latency.gnuplot' 2>/dev/null").c_str()) == 0)
@@ -270,8 +271,8 @@ int main(int argc, char** argv) {
     app.add_option("--peer-script", s.peer_script, "the peer's run script")->capture_default_str();
     app.add_flag("--smoke", s.smoke, "a few seconds per workload, to prove the harness and its checks (make test)");
     CLI11_PARSE(app, argc, argv);
-    if (s.smoke) {
-        s.entries = 1000;
+    if (s.smoke) {  // what is not given explicitly
+        if (!app.count("--entries")) s.entries = 1000;
         s.open_loop_seconds = 1;
         s.warmup_ms = 400;
         s.burst_seconds = 1;

@@ -12,6 +12,11 @@
 //   negative    a customer account below zero
 //   mismatch    an account whose projected balance is not its funding plus its accepted transfers
 //   in-transit  money left in transit after every transfer's second leg was retried to an outcome
+// And during the run, from a reader taking snapshots of every balance (a secondary instance of the
+// projector's store: its rows and positions are written in one batch, so each snapshot is all
+// balances at one position vector):
+//   snapshot-wrong-total  a snapshot whose customer and transit accounts do not hold the total
+//   snapshot-negative     a snapshot with a customer account below zero
 // One summary line, Jepsen style; the test fails unless every anomaly count is zero.
 
 #include <catch2/catch.hpp>
@@ -28,6 +33,8 @@
 #include <thread>
 
 #include "events/codec.h"
+#include "projections/ledger_projection.h"
+#include "projections/store.h"
 #include "tests/harness.h"
 
 using namespace daybook;
@@ -65,6 +72,8 @@ TEST_CASE("bank under faults: serve and broker killed and restarted under concur
     sandbox box("bank", 3, broker.brokers());
     auto data = box.dir + "/data";
     auto serve = std::make_unique<serve_process>(box, "a", data, std::vector<std::string>{"--roles", "processor,projector", "--commit-interval-ms", "30"});
+    const std::int64_t funded = static_cast<std::int64_t>(books) * accounts_per_book * funding;
+    std::map<std::uint32_t, std::uint64_t> funded_at;  // per partition, the seq after which every funding is in the log
     {
         client setup_client(box);
         std::vector<v1::CommandEnvelope> setup;
@@ -87,6 +96,7 @@ TEST_CASE("bank under faults: serve and broker killed and restarted under concur
         for (const auto& [id, o] : out) {
             INFO(id << " " << o.code_name() << " " << o.detail());
             REQUIRE(o.status() == v1::OUTCOME_STATUS_ACCEPTED);
+            for (const auto& ref : o.events()) funded_at[ref.partition()] = std::max(funded_at[ref.partition()], ref.seq());
         }
     }
 
@@ -132,6 +142,39 @@ TEST_CASE("bank under faults: serve and broker killed and restarted under concur
     };
     std::vector<std::thread> threads;
     for (int n = 0; n < clients; ++n) threads.emplace_back(run_client, n);
+
+    // The reader: a snapshot of every balance every 100 ms, through the faults. A snapshot from
+    // before the funding was projected counts as info, not as a check.
+    std::atomic<int> snapshots{0}, snapshots_early{0}, snapshot_wrong_total{0}, snapshot_negative{0};
+    std::thread reader([&] {
+        for (int k = 0; !stop.load(); ++k) {
+            std::this_thread::sleep_for(100ms);
+            auto s = projections::store::open_secondary(data + "/projector-a", box.dir + "/snapshot-" + std::to_string(k % 2));
+            if (!s) continue;  // between a kill and the restart's first open
+            bool early = false;
+            for (auto [p, seq] : funded_at) {
+                v1::PartitionPosition pos;
+                if (auto raw = (*s)->get(projections::position_key(p))) pos.ParseFromString(*raw);
+                early = early || pos.seq() < seq;
+            }
+            if (early) {
+                ++snapshots_early;
+                continue;
+            }
+            std::int64_t total = 0;
+            bool negative = false;
+            for (int b = 0; b < books; ++b)
+                for (const auto& acc : projections::list_accounts(**s, book_of(b))) {
+                    if (acc.account_id() == "equity") continue;
+                    const std::int64_t balance = acc.debits_minor() - acc.credits_minor();
+                    total += balance;
+                    negative = negative || (acc.account_id().starts_with("a") && balance < 0);
+                }
+            ++snapshots;
+            snapshot_wrong_total += total != funded;
+            snapshot_negative += negative;
+        }
+    });
 
     // Faults, seeded: kill the processor, restart the broker, or kill the broker.
     std::mt19937 rng(seed);
@@ -181,6 +224,7 @@ TEST_CASE("bank under faults: serve and broker killed and restarted under concur
     }
     stop = true;
     for (auto& t : threads) t.join();
+    reader.join();
     INFO(serve->log().substr(serve->log().size() > 4000 ? serve->log().size() - 4000 : 0));
     REQUIRE(recovery_failure.empty());
     REQUIRE_FALSE(client_stuck);
@@ -241,16 +285,19 @@ TEST_CASE("bank under faults: serve and broker killed and restarted under concur
             }
         }
     }
-    const std::int64_t funded = static_cast<std::int64_t>(books) * accounts_per_book * funding;
     const int wrong_total = total != funded;
     serve->terminate();
     std::printf("bank: seed=%u faults=%d (serve_kills=%d broker_restarts=%d broker_kills=%d) transfers=%zu ok=%d fail=%d info=%d "
                 "wrong_total=%d negative=%d lost=%d duplicated=%d mismatch=%d in_transit=%d client_retries=%d "
-                "longest_recovery_ms=%lld chain_problems=%zu valid: %s\n",
+                "longest_recovery_ms=%lld chain_problems=%zu snapshots=%d (before funding: %d) snapshot_wrong_total=%d "
+                "snapshot_negative=%d valid: %s\n",
                 seed, faults, serve_kills, broker_restarts, broker_kills, done.size(), ok, fail, retries.load(), wrong_total, negative,
                 lost, duplicated, mismatch, in_transit_legs, retries.load(), static_cast<long long>(longest_recovery_ms),
-                audit.problems.size(),
-                wrong_total + negative + lost + duplicated + mismatch + in_transit_legs == 0 && audit.problems.empty() ? "true" : "false");
+                audit.problems.size(), snapshots.load(), snapshots_early.load(), snapshot_wrong_total.load(), snapshot_negative.load(),
+                wrong_total + negative + lost + duplicated + mismatch + in_transit_legs + snapshot_wrong_total + snapshot_negative == 0 &&
+                        audit.problems.empty()
+                    ? "true"
+                    : "false");
     CHECK(audit.problems.empty());
     CHECK(wrong_total == 0);
     CHECK(negative == 0);
@@ -258,6 +305,9 @@ TEST_CASE("bank under faults: serve and broker killed and restarted under concur
     CHECK(duplicated == 0);
     CHECK(mismatch == 0);
     CHECK(in_transit_legs == 0);
+    CHECK(snapshots > 10);
+    CHECK(snapshot_wrong_total == 0);
+    CHECK(snapshot_negative == 0);
     CHECK(ok > 0);
     CHECK(fail > 0);  // overdrafts were tried and refused
 }
