@@ -65,6 +65,14 @@ int run_serve(const options& o, const std::string& roles) {
             return 2;
         }
     }
+    if (with_processor && !o.processor.writers && !o.development) {
+        std::fprintf(stderr,
+                     "daybook serve: refusing to decide unsigned commands: without a writers file anyone who can write %s "
+                     "may claim any actor. Give --writers FILE (README: Signed commands), or pass --development "
+                     "(DAYBOOK_DEVELOPMENT=true) for a local broker\n",
+                     o.topics.commands().c_str());
+        return 2;
+    }
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
     std::filesystem::create_directories(o.data_dir);

@@ -1,5 +1,7 @@
 #include "tests/harness.h"
 
+#include "consumers/command_writer.h"
+
 #include <fcntl.h>
 #include <google/protobuf/util/json_util.h>
 #include <signal.h>
@@ -268,10 +270,10 @@ void client::send_raw(const std::string& key, int partition, const std::string& 
 }
 
 void client::send(const std::vector<v1::CommandEnvelope>& commands) {
-    for (const auto& c : commands) {
-        auto key = events::routing_key_of(c);
-        send_raw(key, events::partition_for(key, box_.partitions), events::serialize(c));
-    }
+    // Signed when the sandbox's Kafka settings carry a writer key (a processor with --writers).
+    for (const auto& c : commands)
+        if (auto err = consumers::produce_command(producer_.get(), box_.topics, box_.partitions, c, box_.kafka.signer.get()))
+            throw std::runtime_error("produce: " + consumers::error_text(err));
     if (rd_kafka_flush(producer_.get(), 30000)) throw std::runtime_error("flush timed out");
 }
 

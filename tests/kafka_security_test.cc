@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 
+#include "consumers/command_writer.h"
 #include "events/codec.h"
 #include "tests/harness.h"
 
@@ -168,17 +169,30 @@ TEST_CASE("a locked-down broker: one principal per role, the events topic writte
         return k;
     };
 
-    {  // Daybook runs end to end, each role as its own principal.
+    {  // Daybook runs end to end, each role as its own principal, the gateway signing its commands.
         struct restore_admin {
             sandbox& b;
             consumers::kafka_settings admin;
             ~restore_admin() { b.kafka = admin; }
         } restore{box, box.kafka};
+        REQUIRE(run_daybook({"audit", "keygen", "--private", box.dir + "/gateway.key", "--public", box.dir + "/gateway.pub"}).first == 0);
+        std::ofstream(box.dir + "/writers") << "gateway gateway.pub actors=* sources=api,client\n";
+        // Not in development mode, a processor without a writers file refuses to start.
+        auto [unsigned_code, unsigned_out] = run_program(
+            {"/usr/bin/env", "-u", "DAYBOOK_DEVELOPMENT", test_env::get().bin, "serve", "--roles", "processor", "--brokers",
+             box.kafka.brokers, "--data-dir", box.dir + "/unsigned", "--kafka", "security.protocol=SASL_SSL", "--kafka",
+             "sasl.mechanisms=PLAIN", "--kafka", "sasl.username=daybook-processor", "--kafka",
+             "sasl.password=" + passwords["daybook-processor"], "--kafka", "ssl.ca.location=" + ca});
+        CHECK(unsigned_code == 2);
+        CHECK(unsigned_out.find("refusing to decide unsigned commands") != std::string::npos);
         serve_process serve(box, "p", box.dir + "/data",
-                            {"--roles", "processor", "--kafka", "sasl.username=daybook-processor", "--kafka",
-                             "sasl.password=" + passwords["daybook-processor"]},
+                            {"--roles", "processor", "--writers", box.dir + "/writers", "--kafka", "sasl.username=daybook-processor",
+                             "--kafka", "sasl.password=" + passwords["daybook-processor"]},
                             {"DAYBOOK_DEVELOPMENT=false"});
         box.kafka = as("daybook-gateway");
+        auto signer = consumers::command_signer::load("gateway", box.dir + "/gateway.key");
+        REQUIRE(signer);
+        box.kafka.signer = *signer;
         client gateway(box);
         auto out = gateway.submit({open_account("acl-1", "secure", "cash", v1::ACCOUNT_TYPE_ASSET)}, std::chrono::seconds(90));
         INFO(serve.log());
