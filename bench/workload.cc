@@ -71,9 +71,13 @@ std::int64_t ledger_workload::debit_account(std::mt19937_64& rng) const {
     return static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(shape_.accounts));
 }
 
-v1::CommandEnvelope ledger_workload::entry(const std::string& tag, std::uint64_t seed, std::uint64_t i) const {
+v1::CommandEnvelope ledger_workload::entry(const std::string& tag, std::uint64_t seed, std::uint64_t i, int force_book) const {
     std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + i);
     auto debit = debit_account(rng);
+    if (force_book >= 0) {  // the same account number in the given book
+        debit = (debit / shape_.books) * shape_.books + force_book;
+        if (debit >= shape_.accounts) debit = force_book;
+    }
     const std::int64_t book = debit % shape_.books;
     const std::int64_t in_book = (shape_.accounts - book + shape_.books - 1) / shape_.books;  // accounts in this book
     auto other = [&](std::int64_t avoid) {
@@ -110,6 +114,22 @@ v1::CommandEnvelope ledger_workload::entry(const std::string& tag, std::uint64_t
         leg(other(c1), v1::SIDE_CREDIT, amount / 2);
     }
     return c;
+}
+
+v1::CommandEnvelope ledger_workload::batch(const std::string& tag, std::uint64_t seed, std::uint64_t i, int size) const {
+    v1::CommandEnvelope run;
+    run.set_command_id(tag + "-" + std::to_string(i));
+    run.set_actor("bench");
+    const int book = static_cast<int>(i % static_cast<std::uint64_t>(shape_.books));
+    for (int k = 0; k < size; ++k) {
+        auto e = entry(tag + "r" + std::to_string(i) + "." + std::to_string(k), seed, i * 100000 + static_cast<std::uint64_t>(k), book);
+        // entry() names the command "<prefix>-<n>"; inner ids must not look like a run's id.
+        auto id = tag + "r" + std::to_string(i) + "." + std::to_string(k);
+        e.set_command_id(id);
+        e.mutable_post_entry()->set_entry_id(id);
+        *run.mutable_linked_run()->add_commands() = std::move(e);
+    }
+    return run;
 }
 
 std::int64_t index_of_id(std::string_view id) {

@@ -53,7 +53,11 @@ public:
     v1::CommandEnvelope open_account(const std::string& tag, std::int64_t account) const;
     // The i-th entry of a stream: command id "<tag>-<i>", entry id "<tag>-<i>" (deterministic
     // in (seed, i), independent of the other entries).
-    v1::CommandEnvelope entry(const std::string& tag, std::uint64_t seed, std::uint64_t i) const;
+    v1::CommandEnvelope entry(const std::string& tag, std::uint64_t seed, std::uint64_t i, int force_book = -1) const;
+    // The i-th batch: a linked run (TigerBeetle's batch: all or nothing, up to 8,189 commands) of
+    // `size` entries in book i % books; the run's command id is "<tag>-<i>", its entries'
+    // "<tag>r<i>.<k>" (so a driver waiting for "<tag>-" ids waits for the runs only).
+    v1::CommandEnvelope batch(const std::string& tag, std::uint64_t seed, std::uint64_t i, int size) const;
 
 private:
     std::int64_t debit_account(std::mt19937_64& rng) const;
