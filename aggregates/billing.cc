@@ -42,13 +42,6 @@ rejection reject(rejection_code code, std::string field, std::string detail) {
 // Series and tax codes are ids without '/' (a series key is "<book>/<series>").
 bool valid_code(const std::string& code) { return valid_id(code) && code.find('/') == std::string::npos; }
 
-// a / b rounded half away from zero (b > 0).
-int128 divide_rounded(int128 a, int128 b) {
-    int128 q = a / b, r = a % b;
-    if (r < 0) r = -r;
-    if (2 * r >= b) q += a < 0 ? -1 : 1;
-    return q;
-}
 
 bool fits(int128 v) { return v >= 0 && v <= int64_max; }
 

@@ -102,6 +102,8 @@ struct decide_context {
     // The command comes from a process manager reacting to an event (source and causation set):
     // its postings may still enter a closed period until it is sealed.
     bool process_manager = false;
+    // Who approved the command when it was held for approval (aggregates/security.h rule 3).
+    std::string approver = {};
 };
 
 // Longest a hold may be placed for: 400 days.

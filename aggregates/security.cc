@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "aggregates/billing.h"
+#include "aggregates/payroll.h"
 #include "aggregates/validation.h"
 #include "events/codec.h"
 #include "events/limits.h"
@@ -61,7 +62,7 @@ std::uint64_t version_of(const keyed_state& state, const std::string& view) {
 
 // A command's payload name (post_entry), or "*" -- what permissions and policies name.
 bool known_command(const std::string& name) {
-    if (name == "*") return true;
+    if (name == "*" || name == read_pay_data) return true;
     const auto* field = v1::CommandEnvelope::descriptor()->FindFieldByName(name);
     return field && field->containing_oneof() && name != "linked_run";
 }
@@ -262,12 +263,14 @@ result<std::vector<v1::EventEnvelope>> decide(const v1::CommandEnvelope& cmd, co
         a->set_reader(r.reader());
         a->set_what(r.what().substr(0, limits::memo_bytes_max));
         a->set_book_id(r.book_id());
+        a->set_pay_data(r.pay_data());
         return std::vector{e};
     }
     if (cmd.has_record_erasure()) {
         const auto& r = cmd.record_erasure();
-        if (r.subject().empty() || r.subject().size() > 2 * limits::id_bytes_max + 1)
-            return reject(rejection_code::subject_invalid, "record_erasure.subject", "subject is \"<book>/<counterparty id>\"");
+        if (r.subject().empty() || r.subject().size() > 2 * limits::id_bytes_max + 10)
+            return reject(rejection_code::subject_invalid, "record_erasure.subject",
+                          "subject is \"<book>/<counterparty id>\" or \"<book>/employee/<employee id>\"");
         v1::EventEnvelope e;
         e.set_stream_id("privacy/" + r.subject());
         e.set_effective_date(utc_date(ctx.now_ms));
@@ -300,6 +303,7 @@ command_facts facts_of(const v1::CommandEnvelope& cmd, const keyed_state& state)
     if (cmd.payload_case() == C::PAYLOAD_NOT_SET) return f;
     const auto* field = cmd.GetDescriptor()->FindFieldByNumber(cmd.payload_case());
     f.name = field->name();
+    if (cmd.has_record_access() && cmd.record_access().pay_data()) f.name = std::string(read_pay_data);
     const auto& payload = cmd.GetReflection()->GetMessage(cmd, field);
     auto string_field = [&](const char* name) -> std::string {
         const auto* fd = payload.GetDescriptor()->FindFieldByName(name);
@@ -352,7 +356,9 @@ bool enforced(const keyed_state& state) { return state.get(std::string(copy_view
 
 std::optional<rejection> authorize(const keyed_state& state, const v1::CommandEnvelope& cmd, const command_facts& facts) {
     const bool realm_command = is_command(cmd) && !cmd.has_record_erasure() && !cmd.has_record_access();  // the realm checks its own admins
-    if (realm_command || cmd.has_approve_command() || !enforced(state)) return std::nullopt;
+    // Pay data is confidential whether or not permissions are enforced.
+    const bool pay_read = facts.name == read_pay_data;
+    if (realm_command || cmd.has_approve_command() || (!enforced(state) && !pay_read)) return std::nullopt;
     auto roles = roles_of(state, cmd.actor(), facts.book);
     bool named = false;  // some role names the command, but not for this amount
     for (const auto& role : roles)
@@ -381,6 +387,8 @@ std::optional<hold> approval_needed(const keyed_state& state, const command_fact
                           (p->currency().empty() ? "" : " above " + std::to_string(p->above_minor()) + " " + p->currency() + " (minor units)");
         return hold{why, static_cast<std::int64_t>(p->expires_after_s()) * 1000};
     }
+    if (facts.name == "run_payroll")  // built in: every payroll run needs a second person
+        return hold{"run_payroll (every payroll run needs a second person)", payroll::approval_window_ms};
     return std::nullopt;
 }
 

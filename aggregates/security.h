@@ -11,7 +11,8 @@
 // when its copy has been appended there (normally within a transaction interval).
 //
 // Rules, checked by consumers/command_state.cc in this order for every command:
-//  1. Enforcement (set_permissions_enforced) on: the actor needs a grant (book = the command's,
+//  1. Enforcement (set_permissions_enforced) on -- and always for a read of pay data
+//     (record_access with pay_data, named read_pay_data) --: the actor needs a grant (book = the command's,
 //     or "*") of a role with a permission for the command (or "*"); a permission with limits
 //     covers a command only when each currency the command moves has a limit there and the
 //     amount is within it. Else not_permitted. Exempt: security commands (the realm checks its
@@ -20,7 +21,8 @@
 //  2. An approval policy for the command (in its book or "*") that applies -- always when the
 //     policy has no currency, else when the command's amount in that currency is above the
 //     threshold -- holds the command: approval_requested, outcome PENDING_APPROVAL, nothing
-//     decided. Inside a linked run: approval_required_in_run.
+//     decided. Inside a linked run: approval_required_in_run. Built in: run_payroll is always
+//     held (a policy for it sets its window; else payroll::approval_window_ms).
 //  3. approve_command (routed like the held command): approval_not_found,
 //     approval_fingerprint_mismatch (the approver names the payload they saw), self_approval
 //     (also for admins), approval_expired, not_permitted (the approver needs a role that
@@ -45,6 +47,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aggregates/ledger.h"
@@ -57,6 +60,9 @@ namespace daybook::aggregates::security {
 
 inline constexpr const char* realm = "security";
 inline constexpr const char* admin_role = "security_admin";
+// The permission a reader of pay data needs (record_access with pay_data), enforced or not: it
+// names no command, and a role's permissions may list it like one.
+inline constexpr std::string_view read_pay_data = "read_pay_data";
 
 // Security commands (define_role ... set_permissions_enforced, replicate_security,
 // record_erasure, record_access) and events. record_erasure only records that a data subject's

@@ -16,6 +16,7 @@
 
 #include "api/assets.h"
 #include "aggregates/billing.h"
+#include "aggregates/payroll.h"
 #include "aggregates/security.h"
 #include "consumers/command_writer.h"
 #include "consumers/keystore.h"
@@ -205,6 +206,7 @@ struct server::impl {
             {"GET", "/v1/books/{book}/aging", access::reader, &impl::get_aging},
             {"GET", "/v1/books/{book}/reconciliation", access::reader, &impl::get_reconciliation},
             {"GET", "/v1/books/{book}/counterparties", access::reader, &impl::get_counterparties},
+            {"GET", "/v1/books/{book}/payroll", access::reader, &impl::get_payroll},
             {"GET", "/v1/books/{book}/tax-codes", access::reader, &impl::get_tax_codes},
             {"GET", "/v1/books/{book}/counterparties/{counterparty}/statement", access::reader, &impl::get_counterparty_statement},
             {"GET", "/v1/approvals", access::reader, &impl::get_approvals},
@@ -499,7 +501,8 @@ struct server::impl {
     // A read of personal data is first recorded in the log as its reader (record_access,
     // aggregates/security.h); a read the processor refuses (no role for it, when permissions are
     // enforced) gets 403, one it cannot record in time 503: nothing personal leaves unrecorded.
-    bool record_read(const httplib::Request& req, httplib::Response& res, const std::string& what, const std::string& book) {
+    bool record_read(const httplib::Request& req, httplib::Response& res, const std::string& what, const std::string& book,
+                     bool pay_data = false) {
         auto who = authorize(req, res, role::reader);
         if (!who) return false;
         static std::atomic<std::uint64_t> reads{std::random_device{}()};
@@ -513,6 +516,7 @@ struct server::impl {
         r->set_reader(who->actor);
         r->set_what(what);
         r->set_book_id(book);
+        r->set_pay_data(pay_data);
         if (auto err = produce_command(c)) {
             problem(res, 503, "the read could not be recorded", rd_kafka_err2str(err));
             return false;
@@ -538,6 +542,17 @@ struct server::impl {
         auto list = projections::counterparties(projection, req.matches[1], req.get_param_value("as_of"));
         consumers::open_names(list, opts.keystore_dir, opts.master_key_file);  // names are sealed personal data
         res.set_content("{\"counterparties\":" + json_list(list) + "}", "application/json");
+    }
+
+    // Pay data: the read is recorded first and needs a role with read_pay_data, enforced or not.
+    void get_payroll(const httplib::Request& req, httplib::Response& res) {
+        const std::string book = req.matches[1];
+        if (!record_read(req, res, "payroll of book " + book, book, true)) return;
+        projections::overlay view(projection, "");
+        auto staff = aggregates::payroll::employees(view, book);
+        consumers::open_names(staff, opts.keystore_dir, opts.master_key_file);  // names are sealed personal data
+        res.set_content("{\"employees\":" + json_list(staff) + ",\"runs\":" + json_list(aggregates::payroll::runs(view, book)) + "}",
+                        "application/json");
     }
 
     void get_tax_codes(const httplib::Request& req, httplib::Response& res) {

@@ -133,6 +133,10 @@ int main(int argc, char** argv) {
     query_common(q_parties);
     q_parties->add_option("--book", query_args.book)->required();
     q_parties->add_option("--as-of", query_args.as_of, "YYYY-MM-DD: the versions effective then");
+    auto* q_payroll = query->add_subcommand("payroll", "the book's employees and payroll runs: pay data, needs a role with read_pay_data; the read is logged");
+    query_common(q_payroll);
+    q_payroll->add_option("--book", query_args.book)->required();
+    q_payroll->add_option("--period", query_args.from, "YYYY-MM: only that period's runs, with their lines");
     auto* q_tax = query->add_subcommand("tax-codes", "the book's tax codes and rates (every version, or those effective --as-of)");
     query_common(q_tax);
     q_tax->add_option("--book", query_args.book)->required();

@@ -11,6 +11,7 @@
 #include "events/int128.h"
 #include "app/options.h"
 #include "events/codec.h"
+#include "aggregates/payroll.h"
 #include "aggregates/security.h"
 #include "consumers/keystore.h"
 #include "aggregates/validation.h"
@@ -181,7 +182,7 @@ int security_report(const projections::store& s, bool json) {
 // A read of personal data is first recorded in the log with its reader (record_access, as the
 // HTTP API does): refused (no role for it, when permissions are enforced) or not recorded in
 // time, nothing personal is shown.
-bool record_read(const options& o, const std::string& what, const std::string& book) {
+bool record_read(const options& o, const std::string& what, const std::string& book, bool pay_data = false) {
     v1::CommandEnvelope c;
     c.set_command_id("read/cli/" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
                                                        std::chrono::system_clock::now().time_since_epoch()).count()) +
@@ -192,6 +193,7 @@ bool record_read(const options& o, const std::string& what, const std::string& b
     r->set_reader(cli_actor());
     r->set_what(what);
     r->set_book_id(book);
+    r->set_pay_data(pay_data);
     auto outcome = submit_one(o, c, 10000);
     if (!outcome) return std::fprintf(stderr, "daybook query: the read could not be recorded: %s\n", outcome.error().c_str()), false;
     if (outcome->status() != v1::OUTCOME_STATUS_ACCEPTED)
@@ -220,6 +222,42 @@ int register_list(const options& o, const projections::store& s, const query_arg
         else
             std::printf("%-20.20s %7s%% %-10s %s\n", t.code().c_str(), amount(t.rate_bp(), 2).c_str(), t.effective_from().c_str(),
                         t.description().c_str());
+    }
+    return 0;
+}
+
+// Employees and payroll runs: pay data, so the read is recorded first and needs a role with
+// read_pay_data (aggregates/security.h), whether or not permissions are enforced.
+int payroll(const options& o, const projections::store& s, const query_args& a, bool json) {
+    if (!record_read(o, "payroll of book " + a.book + (a.from.empty() ? "" : " period " + a.from), a.book, true)) return 3;
+    projections::overlay view(s, "");
+    auto staff = aggregates::payroll::employees(view, a.book);
+    consumers::open_names(staff, o.keystore_dir, o.master_key_file);  // names are sealed personal data
+    auto runs = aggregates::payroll::runs(view, a.book);
+    if (json) {
+        for (const auto& e : staff) std::printf("%s\n", json_of(e).c_str());
+        for (const auto& r : runs)
+            if (a.from.empty() || r.period() == a.from) std::printf("%s\n", json_of(r).c_str());
+        return 0;
+    }
+    std::printf("Employees of %s\n%-16s %-28s %-4s %16s %-10s %-10s %s\n", a.book.c_str(), "employee", "name", "ccy", "annual salary",
+                "hired", "left", "paid through");
+    for (const auto& e : staff) {
+        const auto& h = e.hired();
+        auto current = e.salaries().empty() ? 0 : e.salaries(e.salaries_size() - 1).annual_salary_minor();
+        std::printf("%-16.16s %-28.28s %-4s %16s %-10s %-10s %s\n", h.employee_id().c_str(), h.name().c_str(), h.currency().c_str(),
+                    amount(current, scale_of(s, a.book, h.currency())).c_str(), h.hire_date().c_str(), e.last_day().c_str(),
+                    e.paid_through().c_str());
+    }
+    std::printf("\nPayroll runs\n%-20s %-7s %-4s %-10s %9s %16s\n", "run", "period", "ccy", "pay date", "employees", "gross");
+    for (const auto& r : runs) {
+        if (!a.from.empty() && r.period() != a.from) continue;
+        const auto scale = scale_of(s, a.book, r.currency());
+        std::printf("%-20.20s %-7s %-4s %-10s %9d %16s\n", r.run_id().c_str(), r.period().c_str(), r.currency().c_str(),
+                    r.pay_date().c_str(), r.lines_size(), amount(r.total_minor(), scale).c_str());
+        if (!a.from.empty())
+            for (const auto& l : r.lines())
+                std::printf("    %-16.16s %3u days %16s\n", l.employee_id().c_str(), l.days_paid(), amount(l.gross_minor(), scale).c_str());
     }
     return 0;
 }
@@ -421,6 +459,8 @@ int answer(const options& o, const query_args& a, const projections::store& stor
         return approvals(store, json);
     } else if (a.what == "security") {
         return security_report(store, json);
+    } else if (a.what == "payroll") {
+        return payroll(o, store, a, json);
     } else if (a.what == "counterparties" || a.what == "tax-codes") {
         return register_list(o, store, a, json);
     } else if (a.what == "reconcile") {

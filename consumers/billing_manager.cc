@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "aggregates/billing.h"
+#include "aggregates/payroll.h"
 #include "aggregates/security.h"
 #include "events/codec.h"
 #include "events/hashing.h"
@@ -259,6 +260,15 @@ std::vector<v1::CommandEnvelope> billing_follow_ups(const v1::EventEnvelope& e) 
                    r.unallocated_minor());
             b.account(r.bank_account_id(), v1::ACCOUNT_ROLE_BANK, received ? credit : debit, allocated + r.unallocated_minor());
             post(out, e, r.book_id(), aggregates::billing::posting_id("ret", r.payment_id()), r.date(), "payment " + r.payment_id() + " returned", b);
+            break;
+        }
+        case E::kPayrollRunRecorded: {  // approved by a second person before it was recorded
+            const auto& r = e.payroll_run_recorded();
+            legs_builder b{r.currency(), {}};
+            b.account(r.expense_account_id(), v1::ACCOUNT_ROLE_EXPENSE, debit, r.total_minor());
+            b.account(r.payable_account_id(), v1::ACCOUNT_ROLE_PAYABLE, credit, r.total_minor());
+            post(out, e, r.book_id(), aggregates::payroll::posting_id(r.run_id()), r.pay_date(),
+                 "payroll " + r.period() + " run " + r.run_id() + " (" + std::to_string(r.lines_size()) + " employees)", b);
             break;
         }
         default: break;

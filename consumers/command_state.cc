@@ -6,6 +6,7 @@
 
 #include "aggregates/billing.h"
 #include "aggregates/ledger.h"
+#include "aggregates/payroll.h"
 #include "aggregates/security.h"
 #include "aggregates/validation.h"
 #include "events/codec.h"
@@ -58,7 +59,9 @@ std::uint64_t stream_version(const events::keyed_state& state, const std::string
 
 result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope& command,
                                                       const events::keyed_state& state,
-                                                      std::int64_t now_ms) {
+                                                      std::int64_t now_ms, const std::string& approver) {
+    if (aggregates::payroll::is_command(command))
+        return aggregates::payroll::decide(command, state, aggregates::decide_context{now_ms, command.actor(), false, approver});
     if (aggregates::security::is_command(command))
         return aggregates::security::decide(command, state, aggregates::decide_context{now_ms, command.actor()});
     if (aggregates::billing::is_command(command)) {
@@ -125,7 +128,7 @@ namespace {
 // their aggregate versions, or its command_rejected record. `approver`: who approved it, if held.
 std::vector<v1::EventEnvelope> decided_records(const v1::CommandEnvelope& cmd, const record_context& ctx,
                                                const events::keyed_state& state, const std::string& approver) {
-    auto decided = decide_command(cmd, state, ctx.now_ms);
+    auto decided = decide_command(cmd, state, ctx.now_ms, approver);
     std::vector<v1::EventEnvelope> out;
     if (!decided) {
         out.push_back(rejection_record(cmd, ctx, decided.error()));
@@ -380,6 +383,7 @@ void apply_record(events::keyed_state& state, std::uint32_t partition, std::uint
     if (auto e = events::ledger_event_of(envelope)) aggregates::ledger::evolve(state, *e);
     else if (aggregates::billing::is_event(envelope)) aggregates::billing::evolve(state, envelope);
     else if (aggregates::security::is_event(envelope)) aggregates::security::evolve(state, envelope);
+    else if (aggregates::payroll::is_event(envelope)) aggregates::payroll::evolve(state, envelope);
     state.put("ver/" + envelope.stream_id(), events::be64(envelope.version()));
 
     // The first event of a command creates its idempotency record; later ones add their refs.

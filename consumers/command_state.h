@@ -35,10 +35,11 @@ std::optional<v1::IdempotencyRecord> find_command(const events::keyed_state& sta
 std::uint64_t stream_version(const events::keyed_state& state, const std::string& stream_id);
 
 // Decides one command. Accepted: envelopes with stream_id, effective_date and payload set; the
-// caller adds versions, causation and sealing. The state is only read.
+// caller adds versions, causation and sealing. The state is only read. `approver`: who approved
+// the command when it was held (aggregates/security.h rule 3), else empty.
 result<std::vector<v1::EventEnvelope>> decide_command(const v1::CommandEnvelope& command,
                                                       const events::keyed_state& state,
-                                                      std::int64_t now_ms);
+                                                      std::int64_t now_ms, const std::string& approver = {});
 using aggregates::utc_date;
 
 // What the processor stamps on every record it appends for a command.

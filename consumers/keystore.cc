@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "aggregates/payroll.h"
 #include "events/hashing.h"
 
 namespace daybook::consumers {
@@ -142,25 +143,44 @@ std::optional<std::string> keystore::open_sealed(const std::string& subject, con
 
 std::string counterparty_subject(const std::string& book, const std::string& counterparty) { return book + "/" + counterparty; }
 
-bool seal_personal_data(v1::EventEnvelope& event, const keystore& keys) {
-    if (!event.has_counterparty_registered()) return true;
-    auto* c = event.mutable_counterparty_registered();
-    if (c->name().empty()) return true;
-    auto subject = counterparty_subject(c->book_id(), c->counterparty_id());
-    auto sealed = keys.seal(subject, c->name());
+namespace {
+
+// Seals m's name under `subject` (counterparty_registered, employee_hired: name, name_sealed, subject).
+template <typename M>
+bool seal_name(M& m, const std::string& subject, const keystore& keys) {
+    if (m.name().empty()) return true;
+    auto sealed = keys.seal(subject, m.name());
     if (sealed.empty()) return false;
-    c->set_subject(subject);
-    c->set_name_sealed(sealed);
-    c->clear_name();
+    m.set_subject(subject);
+    m.set_name_sealed(sealed);
+    m.clear_name();
     return true;
 }
 
-std::string readable_name(const v1::CounterpartyRegistered& c, const keystore* keys) {
-    if (c.name_sealed().empty()) return c.name();
+template <typename M>
+std::string open_name(const M& m, const keystore* keys) {
+    if (m.name_sealed().empty()) return m.name();
     if (!keys) return "[sealed]";
-    if (auto name = keys->open_sealed(c.subject(), c.name_sealed())) return *name;
+    if (auto name = keys->open_sealed(m.subject(), m.name_sealed())) return *name;
     return "[erased]";
 }
+
+}  // namespace
+
+bool seal_personal_data(v1::EventEnvelope& event, const keystore& keys) {
+    if (event.has_counterparty_registered()) {
+        auto* c = event.mutable_counterparty_registered();
+        return seal_name(*c, counterparty_subject(c->book_id(), c->counterparty_id()), keys);
+    }
+    if (event.has_employee_hired()) {
+        auto* h = event.mutable_employee_hired();
+        return seal_name(*h, aggregates::payroll::subject_of(h->book_id(), h->employee_id()), keys);
+    }
+    return true;
+}
+
+std::string readable_name(const v1::CounterpartyRegistered& c, const keystore* keys) { return open_name(c, keys); }
+std::string readable_name(const v1::EmployeeHired& e, const keystore* keys) { return open_name(e, keys); }
 
 }  // namespace daybook::consumers
 
@@ -171,6 +191,14 @@ void open_names(std::vector<v1::CounterpartyRegistered>& list, const std::string
     for (auto& c : list) {
         c.set_name(readable_name(c, keys ? &*keys : nullptr));
         c.clear_name_sealed();
+    }
+}
+
+void open_names(std::vector<v1::EmployeeState>& list, const std::string& keystore_dir, const std::string& master_key_file) {
+    auto keys = keystore::open(keystore_dir, master_key_file, false);
+    for (auto& e : list) {
+        e.mutable_hired()->set_name(readable_name(e.hired(), keys ? &*keys : nullptr));
+        e.mutable_hired()->clear_name_sealed();
     }
 }
 

@@ -14,7 +14,8 @@
 //
 // Sealed field: 0x01 || nonce (12) || ciphertext || tag (16); associated data: the subject id.
 //
-// Personal fields today: a counterparty's name (subject "<book>/<counterparty id>").
+// Personal fields today: a counterparty's name (subject "<book>/<counterparty id>") and an
+// employee's name (subject "<book>/employee/<employee id>").
 
 #include <optional>
 #include <string>
@@ -58,8 +59,10 @@ bool seal_personal_data(v1::EventEnvelope& event, const keystore& keys);
 // What a reader shows for a sealed name: the plaintext; "[erased]" when the subject's key is
 // gone; "[sealed]" when the reader has no key store.
 std::string readable_name(const v1::CounterpartyRegistered& c, const keystore* keys);
+std::string readable_name(const v1::EmployeeHired& e, const keystore* keys);
 // For readers (HTTP, CLI): opens the key store read-only (no master key is ever made here) and
 // replaces every sealed name by readable_name.
 void open_names(std::vector<v1::CounterpartyRegistered>& list, const std::string& keystore_dir, const std::string& master_key_file);
+void open_names(std::vector<v1::EmployeeState>& list, const std::string& keystore_dir, const std::string& master_key_file);
 
 }  // namespace daybook::consumers

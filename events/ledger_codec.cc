@@ -178,6 +178,10 @@ std::optional<ledger_command> ledger_command_of(const v1::CommandEnvelope& envel
         case E::kApproveCommand:
         case E::kRecordErasure:
         case E::kRecordAccess:
+        case E::kHireEmployee:
+        case E::kChangeSalary:
+        case E::kTerminateEmployee:
+        case E::kRunPayroll:
         case E::kReceivePayment:
         case E::kAllocatePayment:
         case E::kConfirmAllocation:
@@ -290,6 +294,10 @@ std::optional<ledger_event> ledger_event_of(const v1::EventEnvelope& envelope) {
         case E::kApprovalResolved:
         case E::kSubjectErased:
         case E::kAccessRecorded:
+        case E::kEmployeeHired:
+        case E::kSalaryChanged:
+        case E::kEmployeeTerminated:
+        case E::kPayrollRunRecorded:
         case E::kPaymentRecorded:
         case E::kAllocationRequested:
         case E::kAllocationConfirmed:

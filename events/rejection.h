@@ -6,6 +6,7 @@
 //        1000-1999  general ledger
 //        2000-2999  invoices, bills and payments
 //        3000-3999  permissions and approvals
+//        4000-4999  payroll
 
 #include <cstdint>
 #include <string>
@@ -176,6 +177,28 @@ enum class rejection_code : std::uint16_t {
     writer_signature_invalid = 3018,        // the signature does not verify for this record and writer
     writer_not_allowed = 3019,              // the writer may not stamp this actor or source
     // Next free code: 3020.
+
+    // Payroll (aggregates/payroll.h).
+    employee_id_invalid = 4000,           // employee_id empty or malformed
+    employee_name_invalid = 4001,         // name empty or above limits::memo_bytes_max
+    salary_invalid = 4002,                // an annual salary not in 1..limits::salary_minor_max
+    payroll_currency_invalid = 4003,      // currency is not a 3-12 character code
+    payroll_date_invalid = 4004,          // a hire, salary, last or pay date is not YYYY-MM-DD, or out of order
+    employee_already_exists = 4005,       // hire_employee for an id that exists in the book
+    employee_not_found = 4006,            // no such employee in the book
+    employee_terminated = 4007,           // a change to an employee who has left
+    payroll_period_paid = 4008,           // a change dated in a period a payroll run already paid
+    salary_versions_exhausted = 4009,     // an employee's salary changed limits::mapping_versions_max times
+    payroll_run_id_invalid = 4010,        // run_id empty or malformed
+    payroll_period_invalid = 4011,        // period is not YYYY-MM
+    payroll_account_invalid = 4012,       // an account malformed, unknown, closed or in another currency
+    payroll_run_exists = 4013,            // run_id used before in the book
+    payroll_period_already_run = 4014,    // the book's period was already run for that currency
+    payroll_unapproved = 4015,            // run_payroll decided without a second person's approval
+    payroll_empty = 4016,                 // nobody to pay in the period and currency
+    payroll_total_changed = 4017,         // the run would pay another total than expected_total_minor
+    payroll_employees_exhausted = 4018,      // the book has limits::payroll_employees_max employees
+    // Next free payroll code: 4019.
 };
 
 // The stable snake_case name of a code, as shown to users and stored beside the number.

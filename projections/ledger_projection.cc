@@ -2,6 +2,7 @@
 #include "projections/ledger_projection.h"
 
 #include "aggregates/billing.h"
+#include "aggregates/payroll.h"
 #include "aggregates/security.h"
 #include "projections/billing_projection.h"
 
@@ -320,6 +321,10 @@ bool apply_event(events::keyed_state& rows, const v1::EventEnvelope& envelope,
     // realm: identical rows written in an order that depends on partition arrival.
     if (aggregates::security::is_event(envelope)) {
         if (!envelope.has_security_replicated()) aggregates::security::evolve(rows, envelope);
+        return true;
+    }
+    if (aggregates::payroll::is_event(envelope)) {  // one stream per book: arrival order is the stream's
+        aggregates::payroll::evolve(rows, envelope);
         return true;
     }
     if (envelope.has_account_mapping_set()) apply_account_mapping(rows, envelope.account_mapping_set());
