@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "aggregates/billing.h"
 #include "aggregates/validation.h"
 #include "events/codec.h"
 #include "events/int128.h"
@@ -212,7 +213,7 @@ bool is_event(const v1::EventEnvelope& event) {
 
 std::string stream_of(const std::string& book) { return "payroll/" + book; }
 std::string subject_of(const std::string& book, const std::string& employee) { return book + "/employee/" + employee; }
-std::string posting_id(const std::string& run_id) { return "payroll/" + run_id; }
+std::string posting_id(const std::string& run_id) { return billing::posting_id("payroll", run_id); }
 
 decided decide(const v1::CommandEnvelope& cmd, const keyed_state& state, const decide_context& ctx) {
     switch (cmd.payload_case()) {

@@ -11,7 +11,7 @@
 // so a full month is exactly annual/12 (rounded) and a hire, leave or raise mid-month is paid by
 // the day. The run is recorded with one line per employee (gross, days paid); the process
 // managers post it as one entry (debit expense, credit payable, dated pay_date, entry id
-// "payroll/<run>").
+// "payroll:<run>", like the billing postings' ids).
 //
 // Four eyes: run_payroll is always held for approval (aggregates/security.h rule 2, built in;
 // a configured policy for run_payroll sets its window) and decided only when another person with
@@ -83,7 +83,7 @@ v1::PayrollRunRecorded preview(const events::keyed_state& state, const std::stri
 
 std::string stream_of(const std::string& book);
 std::string subject_of(const std::string& book, const std::string& employee);
-// The ledger entry a run is posted as.
+// The ledger entry a run is posted as: "payroll:<run id>" (billing::posting_id).
 std::string posting_id(const std::string& run_id);
 
 }  // namespace daybook::aggregates::payroll

@@ -547,12 +547,16 @@ struct server::impl {
     // Pay data: the read is recorded first and needs a role with read_pay_data, enforced or not.
     void get_payroll(const httplib::Request& req, httplib::Response& res) {
         const std::string book = req.matches[1];
+        const auto period = req.get_param_value("period"), currency = req.get_param_value("currency");
+        if (period.empty() != currency.empty() || (!period.empty() && (period.size() != 7 || !aggregates::valid_date(period + "-01"))))
+            return problem(res, 400, "invalid preview", "a preview needs period (YYYY-MM) and currency together", "period");
         if (!record_read(req, res, "payroll of book " + book, book, true)) return;
         projections::overlay view(projection, "");
         auto staff = aggregates::payroll::employees(view, book);
         consumers::open_names(staff, opts.keystore_dir, opts.master_key_file);  // names are sealed personal data
-        res.set_content("{\"employees\":" + json_list(staff) + ",\"runs\":" + json_list(aggregates::payroll::runs(view, book)) + "}",
-                        "application/json");
+        std::string body = "{\"employees\":" + json_list(staff) + ",\"runs\":" + json_list(aggregates::payroll::runs(view, book));
+        if (!period.empty()) body += ",\"preview\":" + json_of(aggregates::payroll::preview(view, book, period, currency));
+        res.set_content(body + "}", "application/json");
     }
 
     void get_tax_codes(const httplib::Request& req, httplib::Response& res) {

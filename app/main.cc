@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
     query_common(q_payroll);
     q_payroll->add_option("--book", query_args.book)->required();
     q_payroll->add_option("--period", query_args.from, "YYYY-MM: only that period's runs, with their lines");
+    q_payroll->add_option("--currency", query_args.currency, "with --period: what a run in this currency would pay now (its total is the expected_total_minor to submit)");
     auto* q_tax = query->add_subcommand("tax-codes", "the book's tax codes and rates (every version, or those effective --as-of)");
     query_common(q_tax);
     q_tax->add_option("--book", query_args.book)->required();

@@ -116,6 +116,7 @@ struct query_args {
     std::string known_at;    // balances as known at that time (aggregates::parse_instant)
     std::string from, to;    // income statement range
     std::string direction = "customer";  // aging: customer (AR) or supplier (AP)
+    std::string currency;    // payroll: with the period, what a run would pay now (a preview)
 };
 int run_query(const options& o, const query_args& a);
 int run_status(const options& o, const std::string& format);

@@ -229,15 +229,20 @@ int register_list(const options& o, const projections::store& s, const query_arg
 // Employees and payroll runs: pay data, so the read is recorded first and needs a role with
 // read_pay_data (aggregates/security.h), whether or not permissions are enforced.
 int payroll(const options& o, const projections::store& s, const query_args& a, bool json) {
+    if (!a.from.empty() && (a.from.size() != 7 || !aggregates::valid_date(a.from + "-01")))
+        return std::fprintf(stderr, "daybook query: --period is YYYY-MM\n"), 2;
     if (!record_read(o, "payroll of book " + a.book + (a.from.empty() ? "" : " period " + a.from), a.book, true)) return 3;
     projections::overlay view(s, "");
     auto staff = aggregates::payroll::employees(view, a.book);
     consumers::open_names(staff, o.keystore_dir, o.master_key_file);  // names are sealed personal data
     auto runs = aggregates::payroll::runs(view, a.book);
+    std::optional<v1::PayrollRunRecorded> preview;
+    if (!a.from.empty() && !a.currency.empty()) preview = aggregates::payroll::preview(view, a.book, a.from, a.currency);
     if (json) {
         for (const auto& e : staff) std::printf("%s\n", json_of(e).c_str());
         for (const auto& r : runs)
             if (a.from.empty() || r.period() == a.from) std::printf("%s\n", json_of(r).c_str());
+        if (preview) std::printf("{\"preview\":%s}\n", json_of(*preview).c_str());
         return 0;
     }
     std::printf("Employees of %s\n%-16s %-28s %-4s %16s %-10s %-10s %s\n", a.book.c_str(), "employee", "name", "ccy", "annual salary",
@@ -258,6 +263,13 @@ int payroll(const options& o, const projections::store& s, const query_args& a, 
         if (!a.from.empty())
             for (const auto& l : r.lines())
                 std::printf("    %-16.16s %3u days %16s\n", l.employee_id().c_str(), l.days_paid(), amount(l.gross_minor(), scale).c_str());
+    }
+    if (preview) {
+        const auto scale = scale_of(s, a.book, a.currency);
+        std::printf("\nPreview: a run of %s in %s would pay %d employees %s (expected_total_minor %lld)\n", a.from.c_str(), a.currency.c_str(),
+                    preview->lines_size(), amount(preview->total_minor(), scale).c_str(), static_cast<long long>(preview->total_minor()));
+        for (const auto& l : preview->lines())
+            std::printf("    %-16.16s %3u days %16s\n", l.employee_id().c_str(), l.days_paid(), amount(l.gross_minor(), scale).c_str());
     }
     return 0;
 }

@@ -35,7 +35,12 @@ void outcome_hub::loop() {
         if (!o.ParseFromArray(m->payload, static_cast<int>(m->len))) continue;
         std::lock_guard lock(mutex_);
         auto id = o.command_id();
-        if (cache_.emplace(id, std::move(o)).second) order_.push_back(id);  // the first answer wins
+        // The first answer wins (a duplicate repeats it), except that a held command's decision
+        // replaces its PENDING_APPROVAL: outcomes of one command arrive in their partition's order.
+        auto [it, added] = cache_.try_emplace(id, o);
+        if (added) order_.push_back(id);
+        else if (it->second.status() == v1::OUTCOME_STATUS_PENDING_APPROVAL && o.status() != v1::OUTCOME_STATUS_PENDING_APPROVAL)
+            it->second = std::move(o);
         while (order_.size() > cache_max) {
             cache_.erase(order_.front());
             order_.pop_front();

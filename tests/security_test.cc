@@ -380,3 +380,46 @@ TEST_CASE("an erasure is recorded for its subject; one without a subject is refu
     CHECK(erased[0].stream_id() == "privacy/acme/jane");
     CHECK(code_of(p.submit(parse(R"({"record_erasure":{"subject":""}})"), "alice")) == "subject_invalid");
 }
+
+SCENARIO("reopening a period goes through the general four-eyes mechanism when a policy names it", "[security][four-eyes]") {
+    GIVEN("acme closed through 2026-10-31 by carl, and a policy holding every reopen_period") {
+        auto p = company();
+        REQUIRE(code_of(p.submit(parse(R"({"close_period":{"book_id":"acme","through_date":"2026-10-31"}})"), "carl")) == "accepted");
+        REQUIRE(code_of(p.submit(parse(R"({"define_role":{"realm":"security","role":"controller","may_approve":["reopen_period"]}})"), "alice")) == "accepted");
+        REQUIRE(code_of(p.submit(grant("vera", "controller", "acme"), "alice")) == "accepted");
+        REQUIRE(code_of(p.submit(parse(R"({"set_approval_policy":{"realm":"security","command":"reopen_period","book_id":"acme","expires_after_s":3600}})"), "alice")) ==
+                "accepted");
+        auto reopen = parse(R"({"reopen_period":{"book_id":"acme","through_date":"2026-09-30"}})", "reopen-1");
+        WHEN("bob asks to reopen October") {
+            auto held = p.submit(reopen, "bob");
+            THEN("it is held; bob cannot approve it, an approver without the role cannot, vera can") {
+                REQUIRE(held[0].has_approval_requested());
+                auto approval = [&](const std::string& id) {
+                    auto a = parse(R"({"approve_command":{"routing_key":"acme","command_id":"reopen-1"}})", id);
+                    a.mutable_approve_command()->set_fingerprint(events::fingerprint_of(reopen));
+                    return a;
+                };
+                CHECK(code_of(p.submit(approval("a1"), "bob")) == "self_approval");
+                CHECK(code_of(p.submit(approval("a2"), "anna")) == "not_permitted");  // may approve post_entry only
+                auto approved = p.submit(approval("a3"), "vera");
+                const v1::EventEnvelope* reopened = nullptr;
+                for (const auto& r : approved)
+                    if (r.has_period_reopened()) reopened = &r;
+                REQUIRE(reopened);
+                CHECK(reopened->actor() == "bob");
+                REQUIRE(reopened->approvers_size() == 1);
+                CHECK(reopened->approvers(0) == "vera");
+            }
+        }
+        WHEN("carl, who closed it, asks and vera approves") {
+            p.submit(reopen, "carl");
+            auto a = parse(R"({"approve_command":{"routing_key":"acme","command_id":"reopen-1"}})", "a4");
+            a.mutable_approve_command()->set_fingerprint(events::fingerprint_of(reopen));
+            THEN("the ledger's own rule still holds: reopen_requires_other_actor") {
+                auto out = p.submit(a, "vera");
+                CHECK(out.back().has_command_rejected());
+                CHECK(out.back().command_rejected().code_name() == "reopen_requires_other_actor");
+            }
+        }
+    }
+}
