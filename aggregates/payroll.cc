@@ -63,6 +63,19 @@ std::optional<rejection> check_paid(const v1::EmployeeState& emp, const std::str
                       " would alter a paid period (date it after " + last_day_of(emp.paid_through()) + ")");
 }
 
+// The employee a change dated `date` applies to: employee_not_found, employee_terminated, or
+// payroll_date_invalid when the date is before the hire date.
+result<v1::EmployeeState> employed(const keyed_state& state, const std::string& book, const std::string& employee, const std::string& date,
+                                   const std::string& f, const std::string& date_field) {
+    auto emp = find_employee(state, book, employee);
+    if (!emp) return reject(rejection_code::employee_not_found, f + "employee_id", "no employee " + employee + " in " + book);
+    if (!emp->last_day().empty()) return reject(rejection_code::employee_terminated, f + "employee_id", employee + " left on " + emp->last_day());
+    if (date < emp->hired().hire_date())
+        return reject(rejection_code::payroll_date_invalid, f + date_field,
+                      date_field + " " + date + " is before the hire date " + emp->hired().hire_date());
+    return *emp;
+}
+
 decided hire(const v1::HireEmployee& c, const keyed_state& state) {
     const std::string f = "hire_employee.";
     if (auto bad = check_common(c.book_id(), c.employee_id(), "hire_employee")) return *bad;
@@ -98,13 +111,8 @@ decided change_salary(const v1::ChangeSalary& c, const keyed_state& state) {
                       "annual salary must be 1.." + std::to_string(limits::salary_minor_max) + " minor units");
     if (!valid_date(c.effective_from())) return reject(rejection_code::payroll_date_invalid, f + "effective_from", "effective_from must be YYYY-MM-DD");
     if (c.reason().size() > limits::memo_bytes_max) return reject(rejection_code::memo_too_long, f + "reason", "reason is longer than the memo limit");
-    auto emp = find_employee(state, c.book_id(), c.employee_id());
-    if (!emp) return reject(rejection_code::employee_not_found, f + "employee_id", "no employee " + c.employee_id() + " in " + c.book_id());
-    if (!emp->last_day().empty())
-        return reject(rejection_code::employee_terminated, f + "employee_id", c.employee_id() + " left on " + emp->last_day());
-    if (c.effective_from() < emp->hired().hire_date())
-        return reject(rejection_code::payroll_date_invalid, f + "effective_from",
-                      "effective_from " + c.effective_from() + " is before the hire date " + emp->hired().hire_date());
+    auto emp = employed(state, c.book_id(), c.employee_id(), c.effective_from(), f, "effective_from");
+    if (!emp) return emp.error();
     if (auto paid = check_paid(*emp, c.effective_from(), f + "effective_from")) return *paid;
     const bool replaces = std::any_of(emp->salaries().begin(), emp->salaries().end(),
                                       [&](const auto& s) { return s.effective_from() == c.effective_from(); });
@@ -126,13 +134,8 @@ decided terminate(const v1::TerminateEmployee& c, const keyed_state& state) {
     if (auto bad = check_common(c.book_id(), c.employee_id(), "terminate_employee")) return *bad;
     if (!valid_date(c.last_day())) return reject(rejection_code::payroll_date_invalid, f + "last_day", "last_day must be YYYY-MM-DD");
     if (c.reason().size() > limits::memo_bytes_max) return reject(rejection_code::memo_too_long, f + "reason", "reason is longer than the memo limit");
-    auto emp = find_employee(state, c.book_id(), c.employee_id());
-    if (!emp) return reject(rejection_code::employee_not_found, f + "employee_id", "no employee " + c.employee_id() + " in " + c.book_id());
-    if (!emp->last_day().empty())
-        return reject(rejection_code::employee_terminated, f + "employee_id", c.employee_id() + " left on " + emp->last_day());
-    if (c.last_day() < emp->hired().hire_date())
-        return reject(rejection_code::payroll_date_invalid, f + "last_day",
-                      "last_day " + c.last_day() + " is before the hire date " + emp->hired().hire_date());
+    auto emp = employed(state, c.book_id(), c.employee_id(), c.last_day(), f, "last_day");
+    if (!emp) return emp.error();
     // Leaving on the last day of a paid month (or later) changes nothing paid.
     if (!emp->paid_through().empty() && c.last_day() < last_day_of(emp->paid_through()))
         return reject(rejection_code::payroll_period_paid, f + "last_day",

@@ -379,6 +379,14 @@ std::map<std::string, int> count_outcomes(const sandbox& box, bool include_dupli
     return out;
 }
 
+v1::CommandEnvelope command_as(const std::string& actor, const std::string& id, const std::string& json) {
+    v1::CommandEnvelope c;
+    if (!google::protobuf::util::JsonStringToMessage(json, &c).ok()) throw std::runtime_error("not a command: " + json);
+    c.set_command_id(id);
+    c.set_actor(actor);
+    return c;
+}
+
 v1::CommandEnvelope open_account(const std::string& id, const std::string& book, const std::string& account,
                                  v1::AccountType type, const std::string& currency, std::uint32_t scale) {
     v1::CommandEnvelope c;

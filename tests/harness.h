@@ -140,6 +140,8 @@ void forge_events_record(const sandbox& box, int partition, const std::string& v
 std::map<std::string, int> count_outcomes(const sandbox& box, bool include_duplicates);
 
 // Command builders.
+// A command from its JSON form (the protobuf JSON mapping), with its id and actor.
+v1::CommandEnvelope command_as(const std::string& actor, const std::string& id, const std::string& json);
 v1::CommandEnvelope open_account(const std::string& id, const std::string& book, const std::string& account,
                                  v1::AccountType type, const std::string& currency = "EUR", std::uint32_t scale = 2);
 v1::CommandEnvelope post_entry(const std::string& id, const std::string& book, const std::string& entry,

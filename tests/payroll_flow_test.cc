@@ -22,15 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-v1::CommandEnvelope as(const std::string& actor, const std::string& id, const std::string& json) {
-    v1::CommandEnvelope c;
-    INFO(json);
-    REQUIRE(google::protobuf::util::JsonStringToMessage(json, &c).ok());
-    c.set_command_id(id);
-    c.set_actor(actor);
-    return c;
-}
-
 void accepted(client& c, const v1::CommandEnvelope& cmd) {
     auto out = c.submit({cmd});
     REQUIRE(out.count(cmd.command_id()));
@@ -53,24 +44,24 @@ TEST_CASE("payroll: sealed names, a run approved by a second person and posted, 
 
     accepted(c, open_account("open-exp", "pay", "salaries", v1::ACCOUNT_TYPE_EXPENSE));
     accepted(c, open_account("open-liab", "pay", "wages-payable", v1::ACCOUNT_TYPE_LIABILITY));
-    for (const auto& cmd : {as("alice", "s1", R"({"grant_role":{"realm":"security","actor":"alice","role":"security_admin","book_id":"*"}})"),
-                            as("alice", "s2", R"({"define_role":{"realm":"security","role":"payroll-approver","may_approve":["run_payroll"]}})"),
-                            as("alice", "s3", R"({"define_role":{"realm":"security","role":"pay-reader","permissions":[{"command":"read_pay_data"}]}})"),
-                            as("alice", "s4", R"({"grant_role":{"realm":"security","actor":"carla","role":"payroll-approver","book_id":"pay"}})")})
+    for (const auto& cmd : {command_as("alice", "s1", R"({"grant_role":{"realm":"security","actor":"alice","role":"security_admin","book_id":"*"}})"),
+                            command_as("alice", "s2", R"({"define_role":{"realm":"security","role":"payroll-approver","may_approve":["run_payroll"]}})"),
+                            command_as("alice", "s3", R"({"define_role":{"realm":"security","role":"pay-reader","permissions":[{"command":"read_pay_data"}]}})"),
+                            command_as("alice", "s4", R"({"grant_role":{"realm":"security","actor":"carla","role":"payroll-approver","book_id":"pay"}})")})
         accepted(c, cmd);  // in order: each change is the realm's next version
-    accepted(c, as("hr", "hire-jane",
+    accepted(c, command_as("hr", "hire-jane",
                    R"({"hire_employee":{"book_id":"pay","employee_id":"jane","name":"Jane Payroll-Doe","annual_salary_minor":"6000000","currency":"EUR","hire_date":"2026-01-01"}})"));
-    accepted(c, as("hr", "hire-joe",
+    accepted(c, command_as("hr", "hire-joe",
                    R"({"hire_employee":{"book_id":"pay","employee_id":"joe","name":"Joe Example","annual_salary_minor":"4800000","currency":"EUR","hire_date":"2026-11-16"}})"));
 
     // The run is held, whoever submits it.
-    auto run = as("pat", "run-nov",
+    auto run = command_as("pat", "run-nov",
                   R"({"run_payroll":{"book_id":"pay","run_id":"2026-11","period":"2026-11","currency":"EUR","pay_date":"2026-11-28","expense_account_id":"salaries","payable_account_id":"wages-payable","expected_total_minor":"700000"}})");
     auto held = c.submit({run});
     REQUIRE(held.count("run-nov"));
     REQUIRE(held["run-nov"].status() == v1::OUTCOME_STATUS_PENDING_APPROVAL);
     auto approval = [&](const std::string& approver, const std::string& id) {
-        auto a = as(approver, id, R"({"approve_command":{"routing_key":"pay","command_id":"run-nov"}})");
+        auto a = command_as(approver, id, R"({"approve_command":{"routing_key":"pay","command_id":"run-nov"}})");
         a.mutable_approve_command()->set_fingerprint(events::fingerprint_of(run));
         auto out = c.submit({a});
         REQUIRE(out.count(id));
@@ -105,7 +96,7 @@ TEST_CASE("payroll: sealed names, a run approved by a second person and posted, 
     INFO(refused.second);
     CHECK(refused.first == 3);
     CHECK(refused.second.find("6000000") == std::string::npos);
-    accepted(c, as("alice", "s5", R"({"grant_role":{"realm":"security","actor":")" + cli + R"(","role":"pay-reader","book_id":"pay"}})"));
+    accepted(c, command_as("alice", "s5", R"({"grant_role":{"realm":"security","actor":")" + cli + R"(","role":"pay-reader","book_id":"pay"}})"));
     std::pair<int, std::string> read{1, ""};
     for (int i = 0; i < 100 && read.first != 0; ++i) {  // the grant reaches the reader's partition
         read = with({"query", "payroll", "--book", "pay", "--format", "json"});

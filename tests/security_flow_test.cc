@@ -18,14 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-v1::CommandEnvelope as(const std::string& actor, const std::string& id, const std::string& json) {
-    v1::CommandEnvelope c;
-    REQUIRE(google::protobuf::util::JsonStringToMessage(json, &c).ok());
-    c.set_command_id(id);
-    c.set_actor(actor);
-    return c;
-}
-
 v1::CommandEnvelope by(const std::string& actor, v1::CommandEnvelope c) {
     c.set_actor(actor);
     return c;
@@ -54,13 +46,13 @@ TEST_CASE("permissions reach every partition; a held posting survives a processo
     for (const auto& [id, o] : c.submit(setup)) REQUIRE(o.status() == v1::OUTCOME_STATUS_ACCEPTED);
 
     const std::vector<v1::CommandEnvelope> realm{
-        as("alice", "s1", R"({"grant_role":{"realm":"security","actor":"alice","role":"security_admin","book_id":"*"}})"),
-        as("alice", "s2", R"({"define_role":{"realm":"security","role":"clerk","permissions":[{"command":"post_entry","limits":[{"currency":"EUR","max_minor":"1000000"}]}]}})"),
-        as("alice", "s3", R"({"define_role":{"realm":"security","role":"approver","may_approve":["post_entry"]}})"),
-        as("alice", "s4", R"({"grant_role":{"realm":"security","actor":"clara","role":"clerk","book_id":"*"}})"),
-        as("alice", "s5", R"({"grant_role":{"realm":"security","actor":"anna","role":"approver","book_id":"*"}})"),
-        as("alice", "s6", R"({"set_approval_policy":{"realm":"security","command":"post_entry","book_id":"*","currency":"EUR","above_minor":"50000","expires_after_s":600}})"),
-        as("alice", "s7", R"({"set_permissions_enforced":{"realm":"security","enforced":true}})")};
+        command_as("alice", "s1", R"({"grant_role":{"realm":"security","actor":"alice","role":"security_admin","book_id":"*"}})"),
+        command_as("alice", "s2", R"({"define_role":{"realm":"security","role":"clerk","permissions":[{"command":"post_entry","limits":[{"currency":"EUR","max_minor":"1000000"}]}]}})"),
+        command_as("alice", "s3", R"({"define_role":{"realm":"security","role":"approver","may_approve":["post_entry"]}})"),
+        command_as("alice", "s4", R"({"grant_role":{"realm":"security","actor":"clara","role":"clerk","book_id":"*"}})"),
+        command_as("alice", "s5", R"({"grant_role":{"realm":"security","actor":"anna","role":"approver","book_id":"*"}})"),
+        command_as("alice", "s6", R"({"set_approval_policy":{"realm":"security","command":"post_entry","book_id":"*","currency":"EUR","above_minor":"50000","expires_after_s":600}})"),
+        command_as("alice", "s7", R"({"set_permissions_enforced":{"realm":"security","enforced":true}})")};
     for (const auto& cmd : realm) {  // in order: each change is the realm's next version
         auto out = c.submit({cmd});
         REQUIRE(out.count(cmd.command_id()));
@@ -98,7 +90,7 @@ TEST_CASE("permissions reach every partition; a held posting survives a processo
     serve = std::make_unique<serve_process>(box, "a", data, std::vector<std::string>{"--roles", "processor,projector,billing"});
 
     auto approval = [&](const std::string& id, const std::string& actor) {
-        auto a = as(actor, id, R"({"approve_command":{"routing_key":")" + books[1] + R"(","command_id":"big"}})");
+        auto a = command_as(actor, id, R"({"approve_command":{"routing_key":")" + books[1] + R"(","command_id":"big"}})");
         a.mutable_approve_command()->set_fingerprint(events::fingerprint_of(big));
         return a;
     };
@@ -136,7 +128,7 @@ TEST_CASE("personal data is sealed in the log, readable until its subject is era
     auto data = box.dir + "/data";
     serve_process serve(box, "a", data, {"--roles", "processor,projector"});
     client c(box);
-    auto reg = as("alice", "reg-1",
+    auto reg = command_as("alice", "reg-1",
                   R"({"register_counterparty":{"book_id":"pv","counterparty_id":"jane","name":"Jane Doe Consulting","customer":true,"effective_from":"2026-01-01"}})");
     auto out = c.submit({reg});
     REQUIRE(out.count("reg-1"));
