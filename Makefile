@@ -45,7 +45,7 @@ kafka-jars: deps
 	scripts/kafka-local fetch
 
 test: build fuzz-build kafka-jars
-	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -L 'unit|integration|broker'
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -j2 -L 'unit|integration|broker'
 
 # The long tier: everything (label long too), with 100 faults in the bank-under-faults test instead
 # of 20, 20 broker SIGKILLs in the durability test instead of 3, 40 projector crashes instead of 8,

@@ -330,13 +330,17 @@ TEST_CASE("serve SIGKILLed in the middle of 10,000 commands loses and doubles no
     {
         serve_process serve(box, "a", data, {"--commit-interval-ms", "30"});
         REQUIRE(all_accepted(c.submit(setup, 90s), setup.size()));
-        c.send(entries);
-        // SIGKILL at a third and at two thirds of the stream, in the middle of processing.
+        // SIGKILL at a third of the stream, in the middle of processing; then again at half, just
+        // after the last third is sent (a restarted processor can work off the rest in one
+        // transaction, so waiting for two thirds could find nothing left to interrupt).
+        const auto split = static_cast<std::ptrdiff_t>(2 * entries.size() / 3);
+        c.send({entries.begin(), entries.begin() + split});
         collect(entries.size() / 3, 120s);
         serve.kill();
         killed_at.push_back(outcomes.size());
         serve_process again(box, "a", data, {"--commit-interval-ms", "30"});
-        collect(2 * entries.size() / 3, 120s);
+        collect(entries.size() / 2, 120s);
+        c.send({entries.begin() + split, entries.end()});
         again.kill();
         killed_at.push_back(outcomes.size());
     }
