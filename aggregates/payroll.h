@@ -13,6 +13,9 @@
 // managers post it as one entry (debit expense, credit payable, dated pay_date, entry id
 // "payroll:<run>", like the billing postings' ids).
 //
+// Permissions: a role's limit on run_payroll applies to the run's expected_total_minor; a run that
+// states no total counts as above every limit (aggregates/security.h, facts_of).
+//
 // Four eyes: run_payroll is always held for approval (aggregates/security.h rule 2, built in;
 // a configured policy for run_payroll sets its window) and decided only when another person with
 // a role that may approve run_payroll approves it -- the approver is in the run's event. A paid

@@ -1,6 +1,7 @@
 #include "aggregates/security.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "aggregates/billing.h"
 #include "aggregates/payroll.h"
@@ -338,6 +339,11 @@ command_facts facts_of(const v1::CommandEnvelope& cmd, const keyed_state& state)
             break;
         }
         case C::kReceivePayment: f.amounts[cmd.receive_payment().currency()] += cmd.receive_payment().amount_minor(); break;
+        case C::kRunPayroll:  // the stated total (the run pays exactly that or is refused); unknown: above every limit
+            f.amounts[cmd.run_payroll().currency()] += cmd.run_payroll().expected_total_minor() > 0
+                                                           ? cmd.run_payroll().expected_total_minor()
+                                                           : std::numeric_limits<std::int64_t>::max();
+            break;
         case C::kRefundPayment:
             if (auto pay = billing::find_payment(state, cmd.refund_payment().payment_id()))
                 f.amounts[pay->payment().currency()] += cmd.refund_payment().amount_minor();

@@ -77,7 +77,8 @@ result<std::vector<v1::EventEnvelope>> decide(const v1::CommandEnvelope& command
 void evolve(events::keyed_state& state, const v1::EventEnvelope& event);
 
 // What authorisation looks at: the command's payload name, its book (from the payload, or from
-// the invoice or payment it names), and the amounts it moves per currency.
+// the invoice or payment it names), and the amounts it moves per currency (run_payroll: its
+// expected_total_minor, or above every limit when it states none).
 struct command_facts {
     std::string name;
     std::string book;

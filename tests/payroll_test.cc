@@ -358,3 +358,20 @@ TEST_CASE("reads of pay data need read_pay_data whether or not permissions are e
     other_book.mutable_record_access()->set_book_id("other");
     CHECK(code_of(p.submit(other_book, "paul")) == "not_permitted");  // the grant is for acme only
 }
+
+TEST_CASE("a limit on run_payroll covers the total a run states, and a run that states none exceeds it", "[payroll][limits]") {
+    auto p = company();
+    REQUIRE(code_of(p.submit(hire("jane", 6'000'000, "2025-01-01"), "hr")) == "accepted");
+    REQUIRE(code_of(p.submit(parse(R"({"define_role":{"realm":"security","role":"payroll-clerk","permissions":[{"command":"run_payroll","limits":[{"currency":"EUR","max_minor":"1000000"}]}]}})"), "alice")) ==
+            "accepted");
+    REQUIRE(code_of(p.submit(grant("pat", "payroll-clerk", "acme"), "alice")) == "accepted");
+    REQUIRE(code_of(p.submit(parse(R"({"set_permissions_enforced":{"realm":"security","enforced":true}})"), "alice")) == "accepted");
+    auto stating = [](std::int64_t total) {
+        auto r = run("r", "2026-11");
+        r.mutable_run_payroll()->set_expected_total_minor(total);
+        return r;
+    };
+    CHECK(code_of(p.submit(stating(500'000), "pat")) == "accepted");  // held for approval: inside pat's limit
+    CHECK(code_of(p.submit(stating(1'000'001), "pat")) == "not_permitted");
+    CHECK(code_of(p.submit(run("r", "2026-11"), "pat")) == "not_permitted");  // no stated total: above every limit
+}
