@@ -5,7 +5,7 @@
 //
 //   gateway    (HTTP, submit):   write commands; read outcomes, dlq and events
 //   processor:                   read commands; write events, outcomes, dlq; its group and
-//                                transactional ids (daybook-processor-*, printed: see below)
+//                                transactional ids <prefix>processor-* (printed: see below)
 //   managers   (process managers): read events; write commands; group <group>.billing and
 //                                transactional ids <prefix>billing-manager-* (printed)
 //   projector:                   read events
@@ -86,7 +86,7 @@ std::vector<std::string> transactional_grants(const options& o, const security_a
         return "--add --allow-principal " + principal + " --operation Write --operation Describe --transactional-id " + prefix +
                " --resource-pattern-type prefixed";
     };
-    return {grant(a.processor, "daybook-processor-"), grant(a.managers, o.topics.prefix + "billing-manager-")};
+    return {grant(a.processor, o.topics.prefix + "processor-"), grant(a.managers, o.topics.prefix + "billing-manager-")};
 }
 
 }  // namespace

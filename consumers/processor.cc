@@ -111,7 +111,10 @@ struct processor::impl {
         producer.reset();
     }
 
-    std::string transactional_id() const { return "daybook-processor-" + opts.instance; }
+    // Namespaced by the topic prefix like the process managers': transactional ids are global to
+    // the cluster, so two deployments (or test sandboxes) with the same instance id would fence
+    // each other for ever.
+    std::string transactional_id() const { return topics.prefix + "processor-" + opts.instance; }
 
     // ---- Kafka callbacks ------------------------------------------------------------------
 

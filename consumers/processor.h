@@ -32,7 +32,7 @@ namespace daybook::consumers {
 class writer_trust;  // consumers/command_writer.h
 
 struct processor_options {
-    // Stable instance id of this process: transactional.id = daybook-processor-<instance>,
+    // Stable instance id of this process: transactional.id = <topic prefix>processor-<instance>,
     // group.instance.id = <instance>. Default: "0". Two live processes must never share it.
     std::string instance = "0";
     // Consumer group of the processors. Default: "daybook-processor".
