@@ -20,16 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-httplib::Headers bearer(const std::string& create_output) {
-    return {{"Authorization", "Bearer " + create_output.substr(0, create_output.find('\n'))}};
-}
-
-std::string token_for(const std::string& tokens, const std::string& actor, const std::string& role) {
-    auto [code, out] = run_daybook({"tokens", "create", "--file", tokens, "--actor", actor, "--role", role});
-    REQUIRE(code == 0);
-    return out;
-}
-
 // The value of a JSON field in a flat body: "name":<value> up to the next , or }.
 std::string field(const std::string& body, const std::string& name) {
     auto at = body.find("\"" + name + "\":");

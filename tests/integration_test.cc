@@ -857,7 +857,6 @@ TEST_CASE("HTTP API: tokens and roles, commands with outcomes, queries with min_
     auto reader = run_daybook({"tokens", "create", "--file", tokens, "--actor", "rita", "--role", "reader"});
     REQUIRE(submitter.first == 0);
     REQUIRE(reader.first == 0);
-    auto bearer = [](const std::string& out) { return httplib::Headers{{"Authorization", "Bearer " + out.substr(0, out.find('\n'))}}; };
     int port = 28000 + static_cast<int>(::getpid() % 1000);
     serve_process serve(box, "a", data, {"--http", "127.0.0.1:" + std::to_string(port), "--tokens-file", tokens});
     httplib::Client http("127.0.0.1", port);

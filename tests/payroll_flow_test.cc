@@ -15,6 +15,7 @@
 #include "aggregates/payroll.h"
 #include "events/codec.h"
 #include "tests/harness.h"
+#include "tests/http_support.h"
 
 using namespace daybook;
 using namespace daybook::testing;
@@ -35,7 +36,11 @@ TEST_CASE("payroll: sealed names, a run approved by a second person and posted, 
           "[integration][payroll]") {
     sandbox box("payroll", 3);
     auto data = box.dir + "/data";
-    serve_process serve(box, "a", data, {"--roles", "processor,projector,billing"});
+    auto tokens = box.dir + "/tokens";
+    auto paula = bearer(token_for(tokens, "paula", "reader"));  // may read pay data (granted below)
+    auto dora = bearer(token_for(tokens, "dora", "reader"));    // may not
+    const int port = 25000 + static_cast<int>(::getpid() % 1000);
+    serve_process serve(box, "a", data, {"--roles", "processor,projector,billing", "--http", "127.0.0.1:" + std::to_string(port), "--tokens-file", tokens});
     client c(box);
     // The CLI's actor (app/submit.cc): cli:<the operating-system user>.
     const char* user = std::getenv("USER");
@@ -107,6 +112,27 @@ TEST_CASE("payroll: sealed names, a run approved by a second person and posted, 
     CHECK(read.second.find("\"name\":\"Jane Payroll-Doe\"") != std::string::npos);
     CHECK(read.second.find("\"total_minor\":\"700000\"") != std::string::npos);
 
+    // Over HTTP: 403 without the role (and the refusal in the log), the names and runs with it.
+    accepted(c, command_as("alice", "s6", R"({"grant_role":{"realm":"security","actor":"paula","role":"pay-reader","book_id":"pay"}})"));
+    httplib::Client http("127.0.0.1", port);
+    http.set_read_timeout(40, 0);
+    REQUIRE(wait_for_health(http));
+    auto refused_http = http.Get("/v1/books/pay/payroll", dora);
+    REQUIRE(refused_http);
+    CHECK(refused_http->status == 403);
+    CHECK(refused_http->body.find("6000000") == std::string::npos);
+    int status = 0;
+    std::string body;
+    for (int i = 0; i < 100 && status != 200; ++i) {  // the grant reaches paula's partition
+        if (auto r = http.Get("/v1/books/pay/payroll?period=2026-12&currency=EUR", paula)) status = r->status, body = r->body;
+        if (status != 200) std::this_thread::sleep_for(100ms);
+    }
+    INFO(body);
+    REQUIRE(status == 200);
+    CHECK(body.find("\"name\":\"Jane Payroll-Doe\"") != std::string::npos);
+    CHECK(body.find("\"preview\":{") != std::string::npos);
+    CHECK(http.Get("/v1/books/pay/payroll?period=2026-13&currency=EUR", paula)->status == 400);
+
     auto [erased, erase_out] = with({"privacy", "erase", "--subject", aggregates::payroll::subject_of("pay", "jane"), "--reason", "art. 17"});
     INFO(erase_out);
     CHECK(erased == 0);
@@ -120,7 +146,7 @@ TEST_CASE("payroll: sealed names, a run approved by a second person and posted, 
     auto audit = audit_events(box);
     CHECK(audit.problems.empty());
     bool clear = false, run_recorded = false;
-    int pay_reads = 0, pay_refusals = 0;
+    int pay_reads = 0, pay_refusals = 0, http_refusals = 0;
     for (const auto& e : audit.envelopes) {
         clear |= e.SerializeAsString().find("Payroll-Doe") != std::string::npos;
         if (e.has_payroll_run_recorded()) {
@@ -131,12 +157,14 @@ TEST_CASE("payroll: sealed names, a run approved by a second person and posted, 
             CHECK(e.payroll_run_recorded().total_minor() == 700000);
         }
         pay_reads += e.has_access_recorded() && e.access_recorded().pay_data() && e.access_recorded().reader() == cli;
-        pay_refusals += e.has_command_rejected() && e.actor() == cli && e.command_rejected().code_name() == "not_permitted";
+        pay_refusals += e.has_command_rejected() && (e.actor() == cli || e.actor() == "dora") && e.command_rejected().code_name() == "not_permitted";
+        http_refusals += e.has_command_rejected() && e.actor() == "dora";
     }
     CHECK_FALSE(clear);  // the name never entered the log in clear
     CHECK(run_recorded);
     CHECK(pay_reads == 2);
-    CHECK(pay_refusals >= 1);  // every refused read is a record with its reader
+    CHECK(pay_refusals >= 2);  // every refused read is a record with its reader
+    CHECK(http_refusals == 1);
     std::printf("payroll: run_recorded=%s approver=carla plaintext_in_log=%s pay_reads=%d refused_reads=%d chain_problems=%zu\n",
                 run_recorded ? "true" : "false", clear ? "true" : "false", pay_reads, pay_refusals, audit.problems.size());
 }
