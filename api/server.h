@@ -51,7 +51,7 @@ struct api_options {
     // of work on two cores).
     std::int64_t commands_backlog_max = 100000;
     // The processor's consumer group (its committed offsets give the backlog).
-    std::string processor_group = "daybook-processor";
+    std::string processor_group = "daybook.processor";
     // TLS: certificate chain and private key (PEM). Both empty: plain HTTP. Default: empty.
     std::string tls_cert_file, tls_key_file;
     // TLS client certificates (mTLS): CA bundle (PEM) that client certificates must chain to;

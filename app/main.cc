@@ -10,6 +10,7 @@
 int main(int argc, char** argv) {
     using daybook::app::options;
     options o;
+    o.processor.group_id.clear();  // <topic prefix>processor unless given (validate)
     CLI::App app{"Daybook: event-sourced transaction processing on Kafka"};
     app.require_subcommand(1);
     app.set_config("--config", "", "configuration file (TOML or INI; keys are the long flag names)");
@@ -19,7 +20,7 @@ int main(int argc, char** argv) {
         c->add_option("--topic-prefix", o.topics.prefix, "prefix of the topic names")->envname("DAYBOOK_TOPIC_PREFIX")->capture_default_str();
         c->add_option("--data-dir", o.data_dir, "directory of the RocksDB stores")->envname("DAYBOOK_DATA_DIR")->capture_default_str();
         c->add_option("--instance", o.processor.instance, "stable instance id of this process")->envname("DAYBOOK_INSTANCE")->capture_default_str();
-        c->add_option("--group", o.processor.group_id, "consumer group of the command processors")->envname("DAYBOOK_GROUP")->capture_default_str();
+        c->add_option("--group", o.processor.group_id, "consumer group of the command processors (default: <topic prefix>processor)")->envname("DAYBOOK_GROUP");
         c->add_option("--kafka", o.kafka_properties, "Kafka client property name=value (security.protocol, sasl.*, ssl.*, client.id)")->envname("DAYBOOK_KAFKA");
         c->add_option("--session-timeout-ms", o.kafka.session_timeout_ms, "consumer group session timeout")->envname("DAYBOOK_SESSION_TIMEOUT_MS")->capture_default_str();
         c->add_option("--transaction-timeout-ms", o.kafka.transaction_timeout_ms, "Kafka transaction timeout")->envname("DAYBOOK_TRANSACTION_TIMEOUT_MS")->capture_default_str();

@@ -17,6 +17,9 @@ result<ok_t, std::string> validate(options& o) {
         if (auto allowed = consumers::check_passthrough(name); !allowed) return allowed.error();
         o.kafka.passthrough[name] = kv.substr(eq + 1);
     }
+    // Group ids are global to a cluster like transactional ids: by default they carry the topic
+    // prefix, so deployments with their own prefixes never join each other's groups.
+    if (o.processor.group_id.empty()) o.processor.group_id = o.topics.prefix + "processor";
     if (o.kafka.transaction_timeout_ms < 5000)
         return std::string("--transaction-timeout-ms must be at least 5000");
     if (o.kafka.session_timeout_ms < 3000) return std::string("--session-timeout-ms must be at least 3000");

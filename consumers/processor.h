@@ -35,8 +35,8 @@ struct processor_options {
     // Stable instance id of this process: transactional.id = <topic prefix>processor-<instance>,
     // group.instance.id = <instance>. Default: "0". Two live processes must never share it.
     std::string instance = "0";
-    // Consumer group of the processors. Default: "daybook-processor".
-    std::string group_id = "daybook-processor";
+    // Consumer group of the processors. The CLI's default: <topic prefix>processor.
+    std::string group_id = "daybook.processor";
     // Longest time a batch stays open in one transaction. Lower: lower latency, more transaction
     // overhead. Default: 50.
     std::uint32_t commit_interval_ms = 50;
