@@ -28,6 +28,8 @@ std::string period_key(const std::string& book, const std::string& currency, con
     return row_key("per", book, currency + '\0' + period);
 }
 std::string count_key(const std::string& book) { return "pay/count/" + book; }
+// The latest period a run paid in the book and currency.
+std::string paid_key(const std::string& book, const std::string& currency) { return row_key("paid", book, currency); }
 
 rejection reject(rejection_code code, std::string field, std::string detail) {
     return rejection{code, std::move(field), std::move(detail)};
@@ -42,7 +44,8 @@ v1::EventEnvelope event(const std::string& book, const std::string& date, Fill&&
     return e;
 }
 
-bool valid_period(const std::string& p) { return p.size() == 7 && valid_date(p + "-01"); }
+// YYYY-MM up to 9998-12 (a period's end is computed from the next month's first day).
+bool valid_period(const std::string& p) { return p.size() == 7 && valid_date(p + "-01") && p < "9999"; }
 std::string first_day(const std::string& period) { return period + "-01"; }
 // The last day of a month: the day before the first of the next.
 std::string last_day_of(const std::string& period) { return add_days(add_days(first_day(period), 31).substr(0, 7) + "-01", -1); }
@@ -88,6 +91,10 @@ decided hire(const v1::HireEmployee& c, const keyed_state& state) {
     if (!valid_date(c.hire_date())) return reject(rejection_code::payroll_date_invalid, f + "hire_date", "hire_date must be YYYY-MM-DD");
     if (find_employee(state, c.book_id(), c.employee_id()))
         return reject(rejection_code::employee_already_exists, f + "employee_id", c.employee_id() + " is already an employee of " + c.book_id());
+    if (auto paid = state.get(paid_key(c.book_id(), c.currency())); paid && c.hire_date() <= last_day_of(*paid))
+        return reject(rejection_code::payroll_period_paid, f + "hire_date",
+                      c.book_id() + " paid " + c.currency() + " salaries through " + *paid + ": a hire dated " + c.hire_date() +
+                          " would never be paid for those days (date it after " + last_day_of(*paid) + ")");
     auto count = state.get(count_key(c.book_id()));
     if (count && events::read_be64(*count) >= limits::payroll_employees_max)
         return reject(rejection_code::payroll_employees_exhausted, f + "employee_id",
@@ -169,6 +176,9 @@ decided run(const v1::RunPayroll& c, const keyed_state& state, const decide_cont
     if (!valid_period(c.period())) return reject(rejection_code::payroll_period_invalid, f + "period", "period must be YYYY-MM");
     if (!valid_currency(c.currency())) return reject(rejection_code::payroll_currency_invalid, f + "currency", "currency must be 3-12 of A-Z, 0-9");
     if (!valid_date(c.pay_date())) return reject(rejection_code::payroll_date_invalid, f + "pay_date", "pay_date must be YYYY-MM-DD");
+    if (c.expected_total_minor() <= 0)
+        return reject(rejection_code::payroll_total_missing, f + "expected_total_minor",
+                      "state the gross total the run pays (a preview shows it): the approver approves that figure");
     if (auto bad = check_account(state, c, c.expense_account_id(), f + "expense_account_id")) return *bad;
     if (auto bad = check_account(state, c, c.payable_account_id(), f + "payable_account_id")) return *bad;
     if (c.expense_account_id() == c.payable_account_id())
@@ -186,7 +196,7 @@ decided run(const v1::RunPayroll& c, const keyed_state& state, const decide_cont
     const auto total = r.total_minor();
     if (total == 0)
         return reject(rejection_code::payroll_empty, f + "period", "nobody in " + c.book_id() + " is paid in " + c.currency() + " for " + c.period());
-    if (c.expected_total_minor() != 0 && c.expected_total_minor() != total)
+    if (c.expected_total_minor() != total)
         return reject(rejection_code::payroll_total_changed, f + "expected_total_minor",
                       "the run pays " + std::to_string(total) + ", not the " + std::to_string(c.expected_total_minor()) +
                           " expected: pay data changed since the preview; submit the run again");
@@ -215,7 +225,8 @@ bool is_event(const v1::EventEnvelope& event) {
 }
 
 std::string stream_of(const std::string& book) { return "payroll/" + book; }
-std::string subject_of(const std::string& book, const std::string& employee) { return book + "/employee/" + employee; }
+// With a space, which no id has: never the subject of a counterparty ("<book>/<id>").
+std::string subject_of(const std::string& book, const std::string& employee) { return "employee " + book + "/" + employee; }
 std::string posting_id(const std::string& run_id) { return billing::posting_id("payroll", run_id); }
 
 decided decide(const v1::CommandEnvelope& cmd, const keyed_state& state, const decide_context& ctx) {
@@ -273,6 +284,8 @@ void evolve(keyed_state& state, const v1::EventEnvelope& e) {
             const auto& r = e.payroll_run_recorded();
             write(state, run_key(r.book_id(), r.run_id()), r);
             state.put(period_key(r.book_id(), r.currency(), r.period()), r.run_id());
+            if (auto paid = state.get(paid_key(r.book_id(), r.currency())); !paid || *paid < r.period())
+                state.put(paid_key(r.book_id(), r.currency()), r.period());
             for (const auto& line : r.lines()) {
                 auto emp = find_employee(state, r.book_id(), line.employee_id());
                 if (!emp || emp->paid_through() >= r.period()) continue;
@@ -331,9 +344,15 @@ std::optional<v1::PayrollLine> pay_for(const v1::EmployeeState& emp, const std::
     const auto from = std::max(start, emp.hired().hire_date());
     const auto to = emp.last_day().empty() ? end : std::min(end, emp.last_day());
     if (from > to) return std::nullopt;
+    // The sum of each day's salary: each version covers the days from its date to the next one's.
     int128 sum = 0;
     const auto first = day_number(from), last = day_number(to);
-    for (auto d = first; d <= last; ++d) sum += salary_on(emp, date_of_day(d));
+    const auto& versions = emp.salaries();  // in effective_from order
+    for (int i = 0; i < versions.size(); ++i) {
+        const auto from_day = std::max(first, day_number(versions[i].effective_from()));
+        const auto to_day = i + 1 < versions.size() ? std::min(last, day_number(versions[i + 1].effective_from()) - 1) : last;
+        if (from_day <= to_day) sum += int128(versions[i].annual_salary_minor()) * (to_day - from_day + 1);
+    }
     const auto days_in_month = day_number(end) - day_number(start) + 1;
     const int128 gross = divide_rounded(sum, int128(12) * days_in_month);
     v1::PayrollLine line;

@@ -13,17 +13,20 @@
 // managers post it as one entry (debit expense, credit payable, dated pay_date, entry id
 // "payroll:<run>", like the billing postings' ids).
 //
-// Permissions: a role's limit on run_payroll applies to the run's expected_total_minor; a run that
-// states no total counts as above every limit (aggregates/security.h, facts_of).
+// Permissions: a role's limit on run_payroll applies to the run's expected_total_minor
+// (aggregates/security.h, facts_of). Reading pay data needs a role naming read_pay_data
+// ("*" does not cover it); GET /v1/events shows payroll events' payloads redacted.
 //
 // Four eyes: run_payroll is always held for approval (aggregates/security.h rule 2, built in;
 // a configured policy for run_payroll sets its window) and decided only when another person with
 // a role that may approve run_payroll approves it -- the approver is in the run's event. A paid
 // period is final: no salary change or termination may be dated inside it (payroll_period_paid),
-// so what a run paid can always be recomputed from the log.
+// so what a run paid can always be recomputed from the log; nor may anyone be hired into a paid
+// period (they would never be paid for it).
 //
 // Personal data: the employee's name is sealed like a counterparty's (consumers/keystore.h,
-// subject "<book>/employee/<id>"). Pay amounts stay readable in the log: runs must be
+// subject "employee <book>/<id>": with a space, which no id has, so never a counterparty's
+// subject). Pay amounts stay readable in the log: runs must be
 // recomputable and kept for the statutory retention period (GDPR art. 17(3)(b)); reads of them go
 // through record_access with pay_data (aggregates/security.h), which always needs a role with
 // read_pay_data, and every such read, refused or not, is in the log.
@@ -31,7 +34,9 @@
 // decide checks rules in this fixed order and returns the first that is broken:
 //   hire_employee:      book_id_invalid, employee_id_invalid, employee_name_invalid,
 //                       salary_invalid, payroll_currency_invalid, payroll_date_invalid
-//                       (hire_date), employee_already_exists, payroll_employees_exhausted.
+//                       (hire_date), employee_already_exists, payroll_period_paid (hired on or
+//                       before the end of the latest period paid in that currency),
+//                       payroll_employees_exhausted.
 //   change_salary:      book_id_invalid, employee_id_invalid, salary_invalid,
 //                       payroll_date_invalid (effective_from), memo_too_long (reason),
 //                       employee_not_found, employee_terminated, payroll_date_invalid (before
@@ -42,12 +47,14 @@
 //                       last day before the end of a paid period).
 //   run_payroll:        book_id_invalid, payroll_run_id_invalid, payroll_period_invalid,
 //                       payroll_currency_invalid, payroll_date_invalid (pay_date),
-//                       payroll_account_invalid (expense, then payable: malformed, unknown,
-//                       closed, another currency), payroll_unapproved, payroll_run_exists,
+//                       payroll_total_missing (expected_total_minor not positive: the maker
+//                       states the figure the checker approves), payroll_account_invalid
+//                       (expense, then payable: malformed, unknown, closed, another currency;
+//                       then the two the same), payroll_unapproved, payroll_run_exists,
 //                       payroll_period_already_run (the book's period in this currency),
 //                       period_closed (pay_date in the book's closed period), payroll_empty,
-//                       payroll_total_changed (expected_total_minor given and not what the run
-//                       pays: the maker states the figure the checker approves).
+//                       payroll_total_changed (not what the run pays: pay data changed since the
+//                       preview).
 
 #include <optional>
 #include <string>

@@ -162,6 +162,9 @@ result<v1::SecurityChange> change_of(const C& cmd, const keyed_state& state) {
             const std::string f = "set_approval_policy.";
             if (!known_command(p.command()) || p.command() == "*" || p.command() == "approve_command" || p.command() == "replicate_security")
                 return reject(rejection_code::approval_policy_invalid, f + "command", "'" + p.command() + "' is not a command that can be held");
+            if (p.command() == "hire_employee" || p.command() == "register_counterparty" || p.command() == read_pay_data)
+                return reject(rejection_code::approval_policy_invalid, f + "command",
+                              "'" + p.command() + "' carries personal data, which a held command would keep in clear: it cannot be held");
             if (!valid_book(p.book_id())) return reject(rejection_code::approval_policy_invalid, f + "book_id", "book_id must be an id or *");
             if (!p.remove()) {
                 if (!p.currency().empty() && !valid_currency(p.currency()))
@@ -369,7 +372,7 @@ std::optional<rejection> authorize(const keyed_state& state, const v1::CommandEn
     bool named = false;  // some role names the command, but not for this amount
     for (const auto& role : roles)
         for (const auto& p : role.permissions())
-            if (p.command() == "*" || p.command() == facts.name) {
+            if ((p.command() == "*" && !pay_read) || p.command() == facts.name) {  // pay data: named, never by "*"
                 if (within(p, facts)) return std::nullopt;
                 named = true;
             }
@@ -382,9 +385,12 @@ std::optional<rejection> authorize(const keyed_state& state, const v1::CommandEn
 }
 
 std::optional<hold> approval_needed(const keyed_state& state, const command_facts& facts) {
+    std::int64_t payroll_window_ms = payroll::approval_window_ms;  // a policy for run_payroll sets it
     for (const auto& book : {facts.book, std::string("*")}) {
         auto p = events::parse_row<v1::SetApprovalPolicy>(state.get(policy_key(copy_view, facts.name, book)));
         if (!p) continue;
+        if (facts.name == "run_payroll" && payroll_window_ms == payroll::approval_window_ms)
+            payroll_window_ms = static_cast<std::int64_t>(p->expires_after_s()) * 1000;
         bool applies = p->currency().empty();
         if (!applies)
             if (auto it = facts.amounts.find(p->currency()); it != facts.amounts.end()) applies = it->second > p->above_minor();
@@ -394,7 +400,7 @@ std::optional<hold> approval_needed(const keyed_state& state, const command_fact
         return hold{why, static_cast<std::int64_t>(p->expires_after_s()) * 1000};
     }
     if (facts.name == "run_payroll")  // built in: every payroll run needs a second person
-        return hold{"run_payroll (every payroll run needs a second person)", payroll::approval_window_ms};
+        return hold{"run_payroll (every payroll run needs a second person)", payroll_window_ms};
     return std::nullopt;
 }
 

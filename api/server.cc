@@ -554,7 +554,9 @@ struct server::impl {
         projections::overlay view(projection, "");
         auto staff = aggregates::payroll::employees(view, book);
         consumers::open_names(staff, opts.keystore_dir, opts.master_key_file);  // names are sealed personal data
-        std::string body = "{\"employees\":" + json_list(staff) + ",\"runs\":" + json_list(aggregates::payroll::runs(view, book));
+        auto runs = aggregates::payroll::runs(view, book);
+        if (!period.empty()) std::erase_if(runs, [&](const auto& r) { return r.period() != period; });
+        std::string body = "{\"employees\":" + json_list(staff) + ",\"runs\":" + json_list(runs);
         if (!period.empty()) body += ",\"preview\":" + json_of(aggregates::payroll::preview(view, book, period, currency));
         res.set_content(body + "}", "application/json");
     }
@@ -693,6 +695,9 @@ struct server::impl {
                 return false;
             const auto* field = e.GetDescriptor()->FindFieldByNumber(e.payload_case());
             std::string payload = field ? json_of(e.GetReflection()->GetMessage(e, field)) : "{}";
+            // Pay data is read only through the recorded, permissioned read (get_payroll).
+            if (aggregates::payroll::is_event(e))
+                payload = "{\"redacted\":\"pay data: GET /v1/books/{book}/payroll (needs read_pay_data; the read is recorded)\"}";
             body += std::string(first ? "" : ",") + "{\"partition\":" + std::to_string(*partition) +
                     ",\"offset\":" + std::to_string(r.offset) + ",\"seq\":" + std::to_string(rec->sealed.seq()) +
                     ",\"hash_hex\":" + json_string(events::to_hex(rec->sealed.hash())) +

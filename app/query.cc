@@ -231,6 +231,7 @@ int register_list(const options& o, const projections::store& s, const query_arg
 int payroll(const options& o, const projections::store& s, const query_args& a, bool json) {
     if (!a.from.empty() && (a.from.size() != 7 || !aggregates::valid_date(a.from + "-01")))
         return std::fprintf(stderr, "daybook query: --period is YYYY-MM\n"), 2;
+    if (!a.currency.empty() && a.from.empty()) return std::fprintf(stderr, "daybook query: --currency goes with --period (a preview)\n"), 2;
     if (!record_read(o, "payroll of book " + a.book + (a.from.empty() ? "" : " period " + a.from), a.book, true)) return 3;
     projections::overlay view(s, "");
     auto staff = aggregates::payroll::employees(view, a.book);

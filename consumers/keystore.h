@@ -15,7 +15,8 @@
 // Sealed field: 0x01 || nonce (12) || ciphertext || tag (16); associated data: the subject id.
 //
 // Personal fields today: a counterparty's name (subject "<book>/<counterparty id>") and an
-// employee's name (subject "<book>/employee/<employee id>").
+// employee's name (subject "employee <book>/<employee id>": the space, which no id has, keeps it
+// apart from every counterparty's subject).
 
 #include <optional>
 #include <string>

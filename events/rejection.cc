@@ -176,6 +176,7 @@ std::string_view name_of(rejection_code code) {
         DAYBOOK_CODE(payroll_empty)
         DAYBOOK_CODE(payroll_total_changed)
         DAYBOOK_CODE(payroll_employees_exhausted)
+        DAYBOOK_CODE(payroll_total_missing)
 #undef DAYBOOK_CODE
     }
     return "unknown_code";

@@ -198,7 +198,8 @@ enum class rejection_code : std::uint16_t {
     payroll_empty = 4016,                 // nobody to pay in the period and currency
     payroll_total_changed = 4017,         // the run would pay another total than expected_total_minor
     payroll_employees_exhausted = 4018,      // the book has limits::payroll_employees_max employees
-    // Next free payroll code: 4019.
+    payroll_total_missing = 4019,         // run_payroll without expected_total_minor (the figure approved)
+    // Next free payroll code: 4020.
 };
 
 // The stable snake_case name of a code, as shown to users and stored beside the number.

@@ -132,6 +132,16 @@ TEST_CASE("payroll: sealed names, a run approved by a second person and posted, 
     CHECK(body.find("\"name\":\"Jane Payroll-Doe\"") != std::string::npos);
     CHECK(body.find("\"preview\":{") != std::string::npos);
     CHECK(http.Get("/v1/books/pay/payroll?period=2026-13&currency=EUR", paula)->status == 400);
+    // The event browser shows payroll events without their pay data.
+    int redacted = 0;
+    for (int p = 0; p < 3; ++p) {
+        auto events = http.Get("/v1/events?limit=200&partition=" + std::to_string(p), paula);
+        REQUIRE(events);
+        REQUIRE(events->status == 200);
+        CHECK(events->body.find("6000000") == std::string::npos);
+        for (auto at = events->body.find("\"redacted\""); at != std::string::npos; at = events->body.find("\"redacted\"", at + 1)) ++redacted;
+    }
+    CHECK(redacted >= 3);  // two hires and the run
 
     auto [erased, erase_out] = with({"privacy", "erase", "--subject", aggregates::payroll::subject_of("pay", "jane"), "--reason", "art. 17"});
     INFO(erase_out);

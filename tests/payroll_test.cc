@@ -36,7 +36,8 @@ v1::CommandEnvelope run(const std::string& run_id, const std::string& period, co
                         const std::string& expense = "salaries", const std::string& payable = "wages-payable") {
     static int submitted = 0;  // approvals name the held command by its id
     return parse(R"({"run_payroll":{"book_id":"acme","run_id":")" + run_id + R"(","period":")" + period + R"(","currency":")" + currency +
-                     R"(","pay_date":")" + period + R"(-28","expense_account_id":")" + expense + R"(","payable_account_id":")" + payable + R"("}})",
+                     R"(","pay_date":")" + period + R"(-28","expense_account_id":")" + expense + R"(","payable_account_id":")" + payable +
+                     R"(","expected_total_minor":"1"}})",
                  "submit-run-" + std::to_string(++submitted));
 }
 v1::CommandEnvelope approve(const v1::CommandEnvelope& held, bool reject = false) {
@@ -192,6 +193,7 @@ SCENARIO("a payroll run is held for a second person, then recorded and posted", 
         REQUIRE(code_of(p.submit(hire("joe", 4'800'000, "2025-06-01"), "hr")) == "accepted");
         REQUIRE(code_of(p.submit(hire("sam", 9'000'000, "2025-01-01", "USD"), "hr")) == "accepted");
         auto r = run("run-2026-11", "2026-11");
+        r.mutable_run_payroll()->set_expected_total_minor(900'000);
         WHEN("pat submits the November run") {
             auto held = p.submit(r, "pat");
             THEN("it is held for approval, nothing is paid") {
@@ -373,5 +375,41 @@ TEST_CASE("a limit on run_payroll covers the total a run states, and a run that 
     };
     CHECK(code_of(p.submit(stating(500'000), "pat")) == "accepted");  // held for approval: inside pat's limit
     CHECK(code_of(p.submit(stating(1'000'001), "pat")) == "not_permitted");
-    CHECK(code_of(p.submit(run("r", "2026-11"), "pat")) == "not_permitted");  // no stated total: above every limit
+    CHECK(code_of(p.submit(stating(0), "pat")) == "not_permitted");  // no stated total: above every limit
+}
+
+SCENARIO("a run states its total; nobody is hired into a paid period", "[payroll][rejections]") {
+    GIVEN("jane, paid through November 2026") {
+        auto p = company();
+        REQUIRE(code_of(p.submit(hire("jane", 6'000'000, "2025-01-01"), "hr")) == "accepted");
+        auto r = run("nov", "2026-11");
+        r.mutable_run_payroll()->set_expected_total_minor(500'000);
+        REQUIRE(recorded(run_approved(p, r)));
+        THEN("a run without a stated total is payroll_total_missing") {
+            auto none = run("dec", "2026-12");
+            none.mutable_run_payroll()->set_expected_total_minor(0);
+            CHECK(rejected(run_approved(p, none)) == "payroll_total_missing");
+        }
+        THEN("a hire dated in November (EUR) is payroll_period_paid; in December, or paid in USD, it is not") {
+            CHECK(code_of(p.submit(hire("late", 1'200'000, "2026-11-30"), "hr")) == "payroll_period_paid");
+            CHECK(code_of(p.submit(hire("dec", 1'200'000, "2026-12-01"), "hr")) == "accepted");
+            CHECK(code_of(p.submit(hire("usd", 1'200'000, "2026-11-01", "USD"), "hr")) == "accepted");
+        }
+        THEN("a period past 9998-12 is payroll_period_invalid") {
+            CHECK(rejected(run_approved(p, run("far", "9999-12"))) == "payroll_period_invalid");
+        }
+    }
+}
+
+TEST_CASE("pay data and personal data: a * permission does not open pay data; commands with personal data are never held", "[payroll][privacy]") {
+    auto p = company();
+    REQUIRE(code_of(p.submit(parse(R"({"define_role":{"realm":"security","role":"everything","permissions":[{"command":"*"}]}})"), "alice")) == "accepted");
+    REQUIRE(code_of(p.submit(grant("max", "everything", "acme"), "alice")) == "accepted");
+    auto read = parse(R"({"record_access":{"reader":"max","what":"payroll of book acme","book_id":"acme","pay_data":true}})");
+    CHECK(code_of(p.submit(read, "max")) == "not_permitted");
+    for (const auto* command : {"hire_employee", "register_counterparty"})
+        CHECK(code_of(p.submit(parse(std::string(R"({"set_approval_policy":{"realm":"security","command":")") + command +
+                                     R"(","book_id":"*","expires_after_s":60}})"),
+                               "alice")) == "approval_policy_invalid");
+    CHECK(payroll::subject_of("acme", "bob") == "employee acme/bob");  // no counterparty id has a space
 }
