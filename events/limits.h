@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace daybook::limits {
 
@@ -47,14 +48,14 @@ inline constexpr std::uint32_t payment_terms_days_max = 3650;
 // changes rarely; the bound keeps the lookup a bounded scan.
 inline constexpr std::size_t mapping_versions_max = 1000;
 
-// Highest annual salary, in minor units (10^13: 100 billion in a two-decimal currency). A month's
-// sum of daily salaries (31 x this) stays far inside int128, and a run of many employees is
-// checked against int64.
+// Highest annual salary, in minor units (10^13: 100 billion in a two-decimal currency).
 inline constexpr std::int64_t salary_minor_max = 10'000'000'000'000;
 // Employees one book may hire: a run's event (a line each) stays far inside the record size limit.
 inline constexpr std::size_t payroll_employees_max = 5000;
 // So no gross pay and no run's total can overflow int64: a month pays at most 31/(12 x 28) of
 // the annual salary to each employee.
-static_assert(static_cast<double>(salary_minor_max) * 31 / (12 * 28) * payroll_employees_max < 9.2e18);
+// Integer arithmetic only (31 x 10^13 fits int64).
+static_assert(salary_minor_max * 31 / (12 * 28) + 1 <=
+              std::numeric_limits<std::int64_t>::max() / static_cast<std::int64_t>(payroll_employees_max));
 
 }  // namespace daybook::limits
